@@ -1,0 +1,155 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { environmentAssignment, renderUnitFile, UnitSection } from './systemd';
+import { ValidatedMachineConfigOptions } from '../validation';
+
+/*
+ * The node-side payload of one Day 1 MachineConfig: three scripts shared by every Day 1
+ * MachineConfig (identical bytes, so several of them merge cleanly in one pool) and two
+ * units per MachineConfig that carry its values. Names and paths are a contract with the
+ * KMM operator, whose BootModuleConfig reconciler installs node disruption policies for them.
+ */
+
+/** A file installed on the node. */
+export interface BootFile {
+  readonly path: string;
+  readonly contents: string;
+}
+
+/** A systemd unit installed and enabled on the node. */
+export interface BootUnit {
+  readonly name: string;
+  readonly contents: string;
+}
+
+export const REPLACE_SCRIPT_PATH = '/usr/local/bin/replace-kernel-module.sh';
+export const PULL_SCRIPT_PATH = '/usr/local/bin/pull-kernel-module-image.sh';
+export const WAIT_SCRIPT_PATH = '/usr/local/bin/wait-for-dispatcher.sh';
+export const SCRIPT_PATHS = [REPLACE_SCRIPT_PATH, PULL_SCRIPT_PATH, WAIT_SCRIPT_PATH] as const;
+
+export const REPLACE_UNIT_SUFFIX = '-replace-kernel-module.service';
+export const PULL_UNIT_SUFFIX = '-pull-kernel-module-image.service';
+/** Wipes container storage at boot; left enabled it would delete the images we pulled. */
+export const CRIO_WIPE_UNIT = 'crio-wipe.service';
+/** Written by the Machine Config Operator when the cluster has a proxy; absent otherwise. */
+export const PROXY_ENV_FILE = '/etc/mco/proxy.env';
+
+/**
+ * Bounds for the replace unit: it holds back network-pre.target, so a hung worker must not
+ * hold the boot for long. Copying modules and firmware and running modprobe takes seconds.
+ */
+export const REPLACE_TIMEOUT_SECONDS = 300;
+/**
+ * Bounds for the pull unit: waiting for the dispatcher (120 s) plus, per missing image,
+ * 5 attempts of at most 300 s with 10+20+40+80 s of back-off between them. Both images
+ * missing and every attempt timing out is 120 + 2 × 1650 = 3420 s, so one hour fits.
+ */
+export const PULL_TIMEOUT_SECONDS = 3600;
+
+/** The scripts, read from the files next to this module (`src/boot` or `lib/boot`). */
+let scriptsCache: BootFile[] | undefined;
+export function bootScripts(): BootFile[] {
+  if (scriptsCache === undefined) {
+    scriptsCache = SCRIPT_PATHS.map((path) => ({
+      path,
+      contents: readFileSync(join(__dirname, path.slice(path.lastIndexOf('/') + 1)), 'utf8'),
+    }));
+  }
+  return scriptsCache;
+}
+
+export function replaceUnitName(machineConfigName: string): string {
+  return `${machineConfigName}${REPLACE_UNIT_SUFFIX}`;
+}
+
+export function pullUnitName(machineConfigName: string): string {
+  return `${machineConfigName}${PULL_UNIT_SUFFIX}`;
+}
+
+/** Description= expands `%` specifiers; keep the text literal. */
+function description(text: string): string {
+  return text.replace(/%/g, '%%');
+}
+
+function environment(values: ReadonlyArray<readonly [string, string | undefined]>): Array<[string, string]> {
+  return values
+    .filter((entry): entry is readonly [string, string] => entry[1] !== undefined && entry[1] !== '')
+    .map(([name, value]) => ['Environment', environmentAssignment(name, value)]);
+}
+
+/** Loads the module before network-pre.target, from images already in local storage. */
+export function replaceUnit(options: ValidatedMachineConfigOptions): BootUnit {
+  const sections: UnitSection[] = [
+    {
+      name: 'Unit',
+      directives: [
+        ['Description', description(`Load out-of-tree kernel module ${options.kernelModuleName} before the network (Day 1, ${options.machineConfigName})`)],
+        // Early boot: default dependencies would order us after basic.target, i.e. too late.
+        ['DefaultDependencies', 'no'],
+        ['Wants', 'network-pre.target'],
+        ['Before', 'network-pre.target'],
+        ['After', 'local-fs.target'],
+        ['RequiresMountsFor', '/var/lib/containers'],
+      ],
+    },
+    {
+      name: 'Service',
+      directives: [
+        ['Type', 'oneshot'],
+        ['User', 'root'],
+        ['TimeoutStartSec', String(REPLACE_TIMEOUT_SECONDS)],
+        ['EnvironmentFile', `-${PROXY_ENV_FILE}`],
+        ...environment([
+          ['MACHINE_CONFIG_NAME', options.machineConfigName],
+          ['KERNEL_MODULE_IMAGE', options.kernelModuleImage],
+          ['KERNEL_MODULE_NAME', options.kernelModuleName],
+          ['WORKER_IMAGE', options.workerImage],
+          ['IN_TREE_MODULES_TO_REMOVE', options.inTreeModulesToRemove.join(' ')],
+          ['FIRMWARE_FILES_PATH', options.firmwareFilesPath],
+          ['MODULE_PARAMETERS', options.moduleParameters.join(' ')],
+        ]),
+        ['ExecStart', REPLACE_SCRIPT_PATH],
+      ],
+    },
+    {
+      name: 'Install',
+      directives: [['WantedBy', 'multi-user.target']],
+    },
+  ];
+  return { name: replaceUnitName(options.machineConfigName), contents: renderUnitFile(sections) };
+}
+
+/** Pulls the images once the network is up and reboots so the replace unit can use them. */
+export function pullUnit(options: ValidatedMachineConfigOptions): BootUnit {
+  const sections: UnitSection[] = [
+    {
+      name: 'Unit',
+      directives: [
+        ['Description', description(`Pull the kernel module image of ${options.kernelModuleName} for the running kernel (Day 1, ${options.machineConfigName})`)],
+        ['Wants', 'network-online.target'],
+        ['After', 'network-online.target NetworkManager-dispatcher.service'],
+      ],
+    },
+    {
+      name: 'Service',
+      directives: [
+        ['Type', 'oneshot'],
+        ['User', 'root'],
+        ['TimeoutStartSec', String(PULL_TIMEOUT_SECONDS)],
+        ['EnvironmentFile', `-${PROXY_ENV_FILE}`],
+        ...environment([
+          ['MACHINE_CONFIG_NAME', options.machineConfigName],
+          ['KERNEL_MODULE_IMAGE', options.kernelModuleImage],
+          ['WORKER_IMAGE', options.workerImage],
+        ]),
+        ['ExecStartPre', WAIT_SCRIPT_PATH],
+        ['ExecStart', PULL_SCRIPT_PATH],
+      ],
+    },
+    {
+      name: 'Install',
+      directives: [['WantedBy', 'multi-user.target']],
+    },
+  ];
+  return { name: pullUnitName(options.machineConfigName), contents: renderUnitFile(sections) };
+}

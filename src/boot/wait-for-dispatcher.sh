@@ -1,0 +1,51 @@
+#!/bin/bash
+# Day 1 kernel module loading (cdk8s-kmm-day1): return once NetworkManager-dispatcher has
+# finished its work for this boot, so the image pull does not race the dispatcher scripts
+# that finish network configuration. Gives up after a bounded time instead of spinning.
+#
+# Tuning: KMM_DAY1_DISPATCHER_TIMEOUT seconds (120), KMM_DAY1_DISPATCHER_INTERVAL seconds
+# between polls (2).
+set -euo pipefail
+
+timeout_seconds="${KMM_DAY1_DISPATCHER_TIMEOUT:-120}"
+interval="${KMM_DAY1_DISPATCHER_INTERVAL:-2}"
+unit=NetworkManager-dispatcher.service
+
+log() {
+  printf '%s\n' "$*"
+}
+
+# Counting polls instead of reading the clock keeps the bound exact however long each poll takes.
+max_polls=$(((timeout_seconds + interval - 1) / interval))
+poll=0
+while true; do
+  load_state=""
+  active_state=""
+  result=""
+  while IFS='=' read -r key value; do
+    case "${key}" in
+      LoadState) load_state="${value}" ;;
+      ActiveState) active_state="${value}" ;;
+      Result) result="${value}" ;;
+    esac
+  done < <(systemctl show --property=LoadState --property=ActiveState --property=Result "${unit}")
+
+  if [[ "${load_state}" == "not-found" ]]; then
+    log "${unit} is not installed; nothing to wait for"
+    exit 0
+  fi
+  if [[ "${active_state}" == "inactive" || "${active_state}" == "failed" ]]; then
+    if [[ "${result}" == "success" ]]; then
+      log "${unit} has finished"
+    else
+      log "${unit} has finished with result ${result:-unknown}; continuing"
+    fi
+    exit 0
+  fi
+  if ((poll >= max_polls)); then
+    log "gave up waiting for ${unit} after ${timeout_seconds}s: it is still ${active_state:-in an unknown state} (load state ${load_state:-unknown})"
+    exit 1
+  fi
+  poll=$((poll + 1))
+  sleep "${interval}"
+done

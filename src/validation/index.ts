@@ -1,0 +1,3 @@
+export * from './error';
+export * from './rules';
+export * from './settings';

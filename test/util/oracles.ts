@@ -1,0 +1,53 @@
+import { spawnSync } from 'child_process';
+import { existsSync } from 'fs';
+import { resolve } from 'path';
+
+/*
+ * External oracles (ignition-validate, shellcheck, systemd-analyze, kubectl, the CRDs in
+ * ../shared/crds). Missing locally: the tests that need one are skipped with a loud banner.
+ * Missing with CI=true: those tests fail, because CI must install them (.ci/run).
+ */
+
+export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+
+/** Where the reference CRDs live: `../shared/crds` beside the repository, or $KMM_DAY1_CRD_DIR. */
+export const CRD_DIR = process.env.KMM_DAY1_CRD_DIR ?? resolve(__dirname, '..', '..', '..', 'shared', 'crds');
+
+export function commandExists(command: string): boolean {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' }).status === 0;
+}
+
+export function crdsAvailable(): boolean {
+  return existsSync(resolve(CRD_DIR, 'machineconfigs.crd.yaml'));
+}
+
+const warned = new Set<string>();
+
+/**
+ * `test` when the oracle is available; otherwise `test.skip` with a banner, or, in CI, a test
+ * that fails with the reason.
+ */
+export function testWithOracle(oracle: string, available: boolean): jest.It {
+  if (available) {
+    return test;
+  }
+  const reason = `${oracle} is not available (install it: see .ci/run)`;
+  if (IN_CI) {
+    const failing = ((name: string) => test(name, () => {
+      throw new Error(`CI=true but ${reason}`);
+    })) as unknown as jest.It;
+    return failing;
+  }
+  if (!warned.has(oracle)) {
+    warned.add(oracle);
+    // eslint-disable-next-line no-console
+    console.warn(`\n${'!'.repeat(72)}\n!! SKIPPING tests that need ${reason}\n${'!'.repeat(72)}\n`);
+  }
+  return test.skip;
+}
+
+export const withIgnitionValidate = () => testWithOracle('ignition-validate', commandExists('ignition-validate'));
+export const withShellcheck = () => testWithOracle('shellcheck', commandExists('shellcheck'));
+export const withSystemdAnalyze = () => testWithOracle('systemd-analyze', commandExists('systemd-analyze'));
+export const withKubectl = () => testWithOracle('kubectl', commandExists('kubectl'));
+export const withCrds = () => testWithOracle(`the CRDs in ${CRD_DIR}`, crdsAvailable());
