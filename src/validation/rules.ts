@@ -38,6 +38,9 @@ export const MAX_FIRMWARE_PATH_LENGTH = 1024;
 export const MAX_MODULE_PARAMETER_LENGTH = 1024;
 
 function requireString(field: string, value: unknown): string {
+  if (value === undefined || value === null) {
+    throw new Day1ValidationError(field, value, 'is required');
+  }
   if (typeof value !== 'string') {
     throw new Day1ValidationError(field, value, 'must be a string');
   }

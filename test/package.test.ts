@@ -1,0 +1,51 @@
+import { spawnSync } from 'child_process';
+import { existsSync } from 'fs';
+import { join } from 'path';
+import { produceMachineConfig as fromSource } from '../src';
+import { REFERENCE_OPTIONS } from './util/reference';
+
+/*
+ * What users install is lib/ inside the npm tarball, not src/: the boot scripts must be
+ * packed and found next to the compiled code, and js-yaml must travel bundled.
+ */
+const ROOT = join(__dirname, '..');
+const LIB = join(ROOT, 'lib', 'index.js');
+
+describe('the npm package', () => {
+  beforeAll(() => {
+    if (!existsSync(LIB) || !existsSync(join(ROOT, 'lib', 'boot', 'replace-kernel-module.sh'))) {
+      throw new Error('lib/ is not built: run `npx projen compile && npx projen post-compile` (the README test command does)');
+    }
+  });
+
+  test('packs the compiled code, the boot scripts, the CLI and the bundled js-yaml', () => {
+    const result = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    const files: string[] = JSON.parse(result.stdout)[0].files.map((f: { path: string }) => f.path);
+    for (const expected of [
+      'lib/index.js',
+      'lib/index.d.ts',
+      'lib/boot/replace-kernel-module.sh',
+      'lib/boot/pull-kernel-module-image.sh',
+      'lib/boot/wait-for-dispatcher.sh',
+      'lib/cli/day1-utility.js',
+      'node_modules/js-yaml/package.json',
+      '.jsii',
+    ]) {
+      expect(files).toContain(expected);
+    }
+    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('examples/'))).toEqual([]);
+  });
+
+  test('lib/ produces the same MachineConfig as src/, reading its scripts from lib/boot', () => {
+    const script = [
+      'const lib = require(process.argv[1]);',
+      'const payload = require(require("path").join(require("path").dirname(process.argv[1]), "boot", "payload.js"));',
+      'if (!payload.bootScripts().length) throw new Error("no scripts");',
+      'process.stdout.write(lib.produceMachineConfig(JSON.parse(process.argv[2])));',
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['-e', script, LIB, JSON.stringify(REFERENCE_OPTIONS)], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(fromSource(REFERENCE_OPTIONS));
+  });
+});

@@ -1,0 +1,102 @@
+import { produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
+import { Day1ValidationError, MAX_MACHINE_CONFIG_NAME_LENGTH } from '../../src/validation';
+import { PULL_UNIT_SUFFIX, REPLACE_UNIT_SUFFIX } from '../../src/boot';
+import { REFERENCE_OPTIONS } from '../util/reference';
+
+/** Runs the generator and returns the validation error it throws. */
+function rejection(overrides: Partial<Record<keyof ProduceMachineConfigOptions, unknown>>): Day1ValidationError {
+  try {
+    produceMachineConfig({ ...REFERENCE_OPTIONS, ...overrides } as ProduceMachineConfigOptions);
+  } catch (e) {
+    expect(e).toBeInstanceOf(Day1ValidationError);
+    return e as Day1ValidationError;
+  }
+  throw new Error(`accepted ${JSON.stringify(overrides)}`);
+}
+
+const accepts = (overrides: Partial<ProduceMachineConfigOptions>) =>
+  expect(() => produceMachineConfig({ ...REFERENCE_OPTIONS, ...overrides })).not.toThrow();
+
+// [case, overrides, field named in the message, words of the rule]
+const REJECTED: Array<[string, Partial<Record<keyof ProduceMachineConfigOptions, unknown>>, string, RegExp]> = [
+  ['module image with a tag', { kernelModuleImage: 'quay.io/project/repo:1.0' }, 'kernelModuleImage', /must not have a tag or digest.*uname -r/],
+  ['module image with a digest', { kernelModuleImage: 'quay.io/project/repo@sha256:' + 'b'.repeat(64) }, 'kernelModuleImage', /must not have a tag or digest/],
+  ['module image with a tag and a registry port', { kernelModuleImage: 'reg:5000/repo:v1' }, 'kernelModuleImage', /must not have a tag or digest/],
+  ['module image in upper case', { kernelModuleImage: 'quay.io/Project/repo' }, 'kernelModuleImage', /lowercase/],
+  ['module image with a space', { kernelModuleImage: 'quay.io/project/repo x' }, 'kernelModuleImage', /OCI image repository name/],
+  ['module image with shell syntax', { kernelModuleImage: 'quay.io/$(reboot)' }, 'kernelModuleImage', /OCI image repository name/],
+  ['module image with a trailing slash', { kernelModuleImage: 'quay.io/project/' }, 'kernelModuleImage', /OCI image repository name/],
+  ['module image missing', { kernelModuleImage: '' }, 'kernelModuleImage', /required/],
+  ['module image too long', { kernelModuleImage: 'quay.io/' + 'a'.repeat(250) }, 'kernelModuleImage', /at most 255/],
+  ['module image not a string', { kernelModuleImage: 42 }, 'kernelModuleImage', /must be a string/],
+  ['worker image invalid', { workerImage: 'quay.io/kmm/worker:bad tag' }, 'workerImage', /OCI image reference/],
+  ['worker image with a bad digest', { workerImage: 'quay.io/kmm/worker@sha256:xyz' }, 'workerImage', /OCI image reference/],
+  ['module name with a dot', { kernelModuleName: 'ice.ko' }, 'kernelModuleName', /Linux kernel module name/],
+  ['module name starting with -', { kernelModuleName: '-ice' }, 'kernelModuleName', /not starting with "-"/],
+  ['module name too long', { kernelModuleName: 'm'.repeat(56) }, 'kernelModuleName', /at most 55/],
+  ['module name missing', { kernelModuleName: undefined }, 'kernelModuleName', /is required/],
+  ['in-tree module name invalid', { inTreeModulesToRemove: ['ok', 'bad name'] }, 'inTreeModulesToRemove[1]', /Linux kernel module name/],
+  ['in-tree module listed twice', { inTreeModulesToRemove: ['it_1', 'it-1'] }, 'inTreeModulesToRemove[1]', /duplicates inTreeModulesToRemove\[0\]/],
+  ['in-tree modules not a list', { inTreeModulesToRemove: 'it1,it2' }, 'inTreeModulesToRemove', /list of strings/],
+  ['in-tree list with an empty entry', { inTreeModulesToRemove: [''] }, 'inTreeModulesToRemove[0]', /must not be empty/],
+  ['machine config name in upper case', { machineConfigName: 'Name' }, 'machineConfigName', /DNS-1123 subdomain/],
+  ['machine config name with an underscore', { machineConfigName: 'my_mc' }, 'machineConfigName', /DNS-1123 subdomain/],
+  ['machine config name too long for the unit name', { machineConfigName: 'a'.repeat(MAX_MACHINE_CONFIG_NAME_LENGTH + 1) }, 'machineConfigName', /255-character limit/],
+  ['machine config name missing', { machineConfigName: '' }, 'machineConfigName', /required/],
+  ['pool reference empty', { machineConfigPoolRef: '' }, 'machineConfigPoolRef', /required/],
+  ['pool reference not a label value', { machineConfigPoolRef: 'worker pool' }, 'machineConfigPoolRef', /label value/],
+  ['pool reference too long', { machineConfigPoolRef: 'p'.repeat(64) }, 'machineConfigPoolRef', /at most 63/],
+  ['firmware path relative', { firmwareFilesPath: 'opt/firmware' }, 'firmwareFilesPath', /absolute, normalized/],
+  ['firmware path with ..', { firmwareFilesPath: '/opt/../etc' }, 'firmwareFilesPath', /"\." and "\.\." segments/],
+  ['firmware path with .', { firmwareFilesPath: '/opt/./fw' }, 'firmwareFilesPath', /"\." and "\.\." segments/],
+  ['firmware path with a trailing slash', { firmwareFilesPath: '/opt/fw/' }, 'firmwareFilesPath', /no trailing/],
+  ['firmware path with //', { firmwareFilesPath: '/opt//fw' }, 'firmwareFilesPath', /absolute, normalized/],
+  ['firmware path with whitespace', { firmwareFilesPath: '/opt/my fw' }, 'firmwareFilesPath', /whitespace/],
+  ['firmware path with a specifier', { firmwareFilesPath: '/opt/%n' }, 'firmwareFilesPath', /metacharacters/],
+  ['firmware path with a newline', { firmwareFilesPath: '/opt/fw\nExecStart=/bin/sh' }, 'firmwareFilesPath', /metacharacters/],
+  ['firmware path root', { firmwareFilesPath: '/' }, 'firmwareFilesPath', /absolute, normalized/],
+  ['module parameter without =', { moduleParameters: ['debug'] }, 'moduleParameters[0]', /must be name=value/],
+  ['module parameter with an empty value', { moduleParameters: ['debug='] }, 'moduleParameters[0]', /non-empty value/],
+  ['module parameter with a quote', { moduleParameters: ['a="x y"'] }, 'moduleParameters[0]', /must be name=value/],
+  ['module parameter with $()', { moduleParameters: ['a=$(id)'] }, 'moduleParameters[0]', /must be name=value/],
+  ['module parameter given twice', { moduleParameters: ['a_b=1', 'a-b=2'] }, 'moduleParameters[1]', /duplicates moduleParameters\[0\]/],
+];
+
+describe('validation', () => {
+  test.each(REJECTED)('rejects %s, naming the field and the value', (_, overrides, field, rule) => {
+    const error = rejection(overrides);
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`Invalid ${field} `)).toBe(true);
+    const value = Object.values(overrides)[0];
+    const shown = Array.isArray(value) ? JSON.stringify(value[Number(/\[(\d+)\]/.exec(field)?.[1] ?? 0)]) : JSON.stringify(value) ?? 'undefined';
+    expect(error.message).toContain(shown.slice(0, 100));
+    expect(error.message).toMatch(rule);
+  });
+
+  test('the longest machine config name still gives unit names within systemd\'s limit', () => {
+    const name = 'a'.repeat(MAX_MACHINE_CONFIG_NAME_LENGTH);
+    accepts({ machineConfigName: name });
+    expect(Math.max(REPLACE_UNIT_SUFFIX.length, PULL_UNIT_SUFFIX.length) + name.length).toBe(255);
+  });
+
+  test.each([
+    ['a registry with a port', { kernelModuleImage: 'registry.example.com:5000/org/driver' }],
+    ['a single path component', { kernelModuleImage: 'driver' }],
+    ['separators in the path', { kernelModuleImage: 'quay.io/my_org/ice-driver__x.y' }],
+    ['a worker image with a tag and a digest', { workerImage: 'quay.io/kmm/worker:v2.3@sha256:' + 'c'.repeat(64) }],
+    ['a module name with - and _', { kernelModuleName: 'mlx5_core-oot' }],
+    ['a 55-character module name', { kernelModuleName: 'm'.repeat(55) }],
+    ['a pool reference with upper case and _', { machineConfigPoolRef: 'mcpRef_1' }],
+    ['a dotted machine config name', { machineConfigName: '99-worker.kmm-ice' }],
+    ['firmware with + and @', { firmwareFilesPath: '/opt/lib/fw+x@1' }],
+    ['parameters with commas and colons', { moduleParameters: ['rss=4,4', 'mac=00:11:22:33:44:55', 'path=/lib/x'] }],
+  ])('accepts %s', (_, overrides) => {
+    accepts(overrides as Partial<ProduceMachineConfigOptions>);
+  });
+
+  test('long values are shortened in the message, control characters stay visible', () => {
+    const error = rejection({ kernelModuleImage: 'x\n'.repeat(200) });
+    expect(error.message).toContain('"x\\nx\\n');
+    expect(error.message).toMatch(/…\(602 characters\)/);
+  });
+});
