@@ -1,4 +1,4 @@
-import { dump } from 'js-yaml';
+import { dirname, join } from 'path';
 import { bootScripts, CRIO_WIPE_UNIT, pullUnit, replaceUnit } from '../boot';
 import { IgnitionConfig, ignitionConfig, IgnitionUnit, rootOwnedFile } from '../ignition';
 import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions } from '../validation';
@@ -55,9 +55,25 @@ export function renderDay1Ignition(options: ProduceMachineConfigOptions): Igniti
   return ignitionFromValidated(validateMachineConfigOptions(options));
 }
 
+type YamlDump = typeof import('js-yaml').dump;
+let yamlDump: YamlDump | undefined;
+
+/**
+ * js-yaml, loaded on first use from its single-file build: its package entry point pulls in
+ * some 25 modules, which is most of the CLI's start-up time. The exports map hides the build,
+ * so it is found next to the package.json.
+ */
+function loadYamlDump(): YamlDump {
+  if (yamlDump === undefined) {
+    const bundle: { dump: YamlDump } = require(join(dirname(require.resolve('js-yaml/package.json')), 'dist', 'js-yaml.js'));
+    yamlDump = bundle.dump;
+  }
+  return yamlDump;
+}
+
 /** Serialises a manifest as one YAML document with a trailing newline, byte-stable. */
 export function toYaml(manifest: object): string {
-  return dump(manifest, { lineWidth: -1, noRefs: true, quotingType: '"' });
+  return loadYamlDump()(manifest, { lineWidth: -1, noRefs: true, quotingType: '"' });
 }
 
 /**

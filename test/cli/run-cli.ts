@@ -1,0 +1,97 @@
+import { spawnSync, SpawnSyncOptions } from 'child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { join } from 'path';
+
+/*
+ * The CLI is tested as users run it: the compiled file under lib/, in a fresh node process.
+ */
+
+export const ROOT = join(__dirname, '..', '..');
+export const CLI = join(ROOT, 'lib', 'cli', 'day1-utility.js');
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function requireBuiltCli(): void {
+  if (!existsSync(CLI) || !existsSync(join(ROOT, 'lib', 'boot', 'replace-kernel-module.sh'))) {
+    throw new Error(`${CLI} is not built: run \`npx projen compile && npx projen post-compile\` before the CLI tests`);
+  }
+}
+
+/** What the CLI runs from src/, and is compiled or copied to lib/. */
+const CLI_SOURCES = ['boot', 'cli', 'ignition', 'machine-config', 'validation'];
+
+/**
+ * Files of lib/ that are older than their source: the CLI then prints what an earlier src/
+ * produced, and a byte comparison with src/ fails for a reason that has nothing to do with it.
+ */
+export function staleLibFiles(): string[] {
+  const stale: string[] = [];
+  for (const dir of CLI_SOURCES) {
+    for (const name of readdirSync(join(ROOT, 'src', dir))) {
+      const source = join(ROOT, 'src', dir, name);
+      if (name.endsWith('.sh')) {
+        const copy = join(ROOT, 'lib', dir, name);
+        if (!existsSync(copy) || !readFileSync(copy).equals(readFileSync(source))) {
+          stale.push(`lib/${dir}/${name}`);
+        }
+      } else if (name.endsWith('.ts')) {
+        const compiled = join(ROOT, 'lib', dir, name.replace(/\.ts$/, '.js'));
+        if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs) {
+          stale.push(`lib/${dir}/${name.replace(/\.ts$/, '.js')}`);
+        }
+      }
+    }
+  }
+  return stale;
+}
+
+/** `node <args>` from the repository root. */
+export function runNode(args: readonly string[], options: SpawnSyncOptions = {}): CliResult {
+  requireBuiltCli();
+  const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', ...options });
+  if (result.error) {
+    throw result.error;
+  }
+  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** `node [nodeArgs] lib/cli/day1-utility.js <args>`. */
+export function runCli(args: readonly string[], nodeArgs: readonly string[] = []): CliResult {
+  return runNode([...nodeArgs, CLI, ...args]);
+}
+
+/** The reference invocation of the documentation and the benchmark. */
+export const REFERENCE_ARGS: readonly string[] = [
+  '--machine-config', 'name',
+  '--machine-config-pool', 'mcpRef',
+  '--image', 'quay.io/project/repo',
+  '--kernel-module', 'testKernelModuleName',
+  '--firmware-files-path', '/opt/lib/test/firmware',
+  '--in-tree-modules-to-remove', 'it1,it2',
+];
+
+export type FlagForm = '-f v' | '-f=v' | '--f v' | '--f=v';
+export const FLAG_FORMS: readonly FlagForm[] = ['-f v', '-f=v', '--f v', '--f=v'];
+
+/** One flag with its value, written in the given form. */
+export function flag(name: string, value: string, form: FlagForm = '--f v'): string[] {
+  switch (form) {
+    case '-f v':
+      return [`-${name}`, value];
+    case '-f=v':
+      return [`-${name}=${value}`];
+    case '--f v':
+      return [`--${name}`, value];
+    case '--f=v':
+      return [`--${name}=${value}`];
+  }
+}
+
+/** Flags from name/value pairs, all in one form. */
+export function flags(pairs: ReadonlyArray<readonly [string, string]>, form: FlagForm = '--f v'): string[] {
+  return pairs.flatMap(([name, value]) => flag(name, value, form));
+}
