@@ -1,5 +1,6 @@
-export { KernelModuleSettings, ProduceMachineConfigOptions, DEFAULT_WORKER_IMAGE } from './validation';
-export {
+export type { KernelModuleSettings, ProduceMachineConfigOptions } from './validation';
+export { DEFAULT_WORKER_IMAGE } from './validation';
+export type {
   IgnitionConfig,
   IgnitionFile,
   IgnitionFileContents,
@@ -8,6 +9,7 @@ export {
   IgnitionStorage,
   IgnitionSystemd,
   IgnitionUnit,
-  IGNITION_VERSION,
 } from './ignition';
+export { IGNITION_VERSION } from './ignition';
 export { produceMachineConfig, renderDay1Ignition, Day1MachineConfigProducer } from './machine-config';
+export * from './constructs';

@@ -1,0 +1,141 @@
+import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import { Construct } from 'constructs';
+import { claimObjectName, claimUnique } from './conflicts';
+import { resolveMetadata } from './metadata';
+import * as kmm from '../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
+import { checkDns1123Label, checkMachineConfigName, Day1ValidationError, optionalString, validateModuleSettings } from '../validation';
+
+/** Where the KMM operator expects BootModuleConfigs: beside the MachineConfigs they rewrite. */
+export const BOOT_MODULE_CONFIG_NAMESPACE = 'openshift-machine-config-operator';
+
+/** Properties of a `BootModuleConfig`: the fields of its spec, and its metadata. */
+export interface BootModuleConfigProps {
+  /**
+   * Name of the Day 1 MachineConfig that the KMM operator keeps up to date; it must be the
+   * exact name of the MachineConfig that loads the module at boot.
+   */
+  readonly machineConfigName: string;
+
+  /**
+   * The MachineConfigPool of that MachineConfig (its `machineconfiguration.openshift.io/role`).
+   */
+  readonly machineConfigPoolName: string;
+
+  /**
+   * Container image repository holding the module, **without** tag or digest: the node
+   * appends its kernel release as the tag.
+   */
+  readonly kernelModuleImage: string;
+
+  /**
+   * Name of the out-of-tree module to load (the `.ko` file name without `.ko`).
+   */
+  readonly kernelModuleName: string;
+
+  /**
+   * In-tree modules to unload before the out-of-tree module is loaded.
+   *
+   * @default - no in-tree module is unloaded
+   */
+  readonly inTreeModulesToRemove?: string[];
+
+  /**
+   * Directory of firmware files inside the module image.
+   *
+   * @default - no firmware
+   */
+  readonly firmwareFilesPath?: string;
+
+  /**
+   * KMM worker image that loads the module at boot.
+   *
+   * @default - the worker image the KMM operator currently runs
+   */
+  readonly workerImage?: string;
+
+  /**
+   * Name, namespace, labels and annotations of the BootModuleConfig.
+   *
+   * @default - named after machineConfigName, in namespace `openshift-machine-config-operator`
+   */
+  readonly metadata?: ApiObjectMetadata;
+}
+
+/**
+ * A KMM `BootModuleConfig` (`kmm.sigs.x-k8s.io/v1beta1`): tells the KMM operator which Day 1
+ * MachineConfig loads a module it now manages, so that the operator rewrites that
+ * MachineConfig (without rebooting the nodes) when the module changes. A node that reboots
+ * unexpectedly then loads the module version KMM manages, not the one of the original
+ * MachineConfig.
+ */
+export class BootModuleConfig extends Construct {
+  /** `metadata.name` of the BootModuleConfig. */
+  public readonly name: string;
+
+  /** `metadata.namespace` of the BootModuleConfig. */
+  public readonly namespace: string;
+
+  /** Name of the Day 1 MachineConfig the operator keeps up to date. */
+  public readonly machineConfigName: string;
+
+  /** The MachineConfigPool of that MachineConfig. */
+  public readonly machineConfigPoolName: string;
+
+  /** Name of the out-of-tree module. */
+  public readonly kernelModuleName: string;
+
+  /** Container image repository of the module, without tag. */
+  public readonly kernelModuleImage: string;
+
+  /** The BootModuleConfig object. */
+  public readonly apiObject: ApiObject;
+
+  /**
+   * @throws Error naming the property when a property is invalid
+   */
+  constructor(scope: Construct, id: string, props: BootModuleConfigProps) {
+    super(scope, id);
+    const prefix = `BootModuleConfig "${this.node.path}": `;
+    if (props === null || typeof props !== 'object') {
+      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+    }
+    this.machineConfigName = checkMachineConfigName(`${prefix}machineConfigName`, props.machineConfigName);
+    this.machineConfigPoolName = checkDns1123Label(`${prefix}machineConfigPoolName`, props.machineConfigPoolName);
+    // The worker image default of validateModuleSettings is the Day 1 one; an unset field here
+    // means "the operator's own worker image", so only a given value is emitted.
+    const settings = validateModuleSettings({
+      kernelModuleImage: props.kernelModuleImage,
+      kernelModuleName: props.kernelModuleName,
+      inTreeModulesToRemove: props.inTreeModulesToRemove,
+      firmwareFilesPath: props.firmwareFilesPath,
+      workerImage: props.workerImage,
+    }, prefix);
+    const workerImage = optionalString(`${prefix}workerImage`, props.workerImage) === undefined ? undefined : settings.workerImage;
+    this.kernelModuleName = settings.kernelModuleName;
+    this.kernelModuleImage = settings.kernelModuleImage;
+
+    const metadata = resolveMetadata(prefix, props.metadata, {
+      name: props.metadata?.name ?? this.machineConfigName,
+      nameField: 'metadata.name',
+      defaultNamespace: BOOT_MODULE_CONFIG_NAMESPACE,
+    });
+    this.name = metadata.name!;
+    this.namespace = metadata.namespace!;
+    this.apiObject = new kmm.BootModuleConfig(this, 'Resource', {
+      metadata,
+      spec: {
+        machineConfigName: this.machineConfigName,
+        machineConfigPoolName: this.machineConfigPoolName,
+        kernelModuleImage: settings.kernelModuleImage,
+        kernelModuleName: settings.kernelModuleName,
+        ...(settings.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings.inTreeModulesToRemove }),
+        ...(settings.firmwareFilesPath === undefined ? {} : { firmwareFilesPath: settings.firmwareFilesPath }),
+        ...(workerImage === undefined ? {} : { workerImage }),
+      },
+    });
+    claimObjectName(this, 'BootModuleConfig', this.namespace, this.name, 'Set metadata.name (or bootModuleConfigName of handOverToKmm).');
+    claimUnique(this, `bmc-target\0${this.machineConfigName}`, (owners, count) =>
+      `MachineConfig "${this.machineConfigName}" is the target of ${count} BootModuleConfigs, by ${owners}: `
+      + 'the KMM operator would rewrite it from each in turn. Keep one BootModuleConfig per Day 1 MachineConfig.');
+  }
+}

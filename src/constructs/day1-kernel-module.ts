@@ -1,0 +1,323 @@
+import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import { Construct } from 'constructs';
+import { BootModuleConfig } from './boot-module-config';
+import { claimKernelModule, claimObjectName } from './conflicts';
+import { KmmMachineConfigPool } from './kmm-machine-config-pool';
+import { KmmModule } from './kmm-module';
+import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { addWarning } from './warnings';
+import { MachineConfig } from '../imports/machineconfig-machineconfiguration.openshift.io';
+import { machineConfigFromValidated } from '../machine-config';
+import {
+  checkDns1123Label,
+  checkMachineConfigName,
+  Day1ValidationError,
+  KernelModuleSettings,
+  optionalString,
+  validateMachineConfigOptions,
+  validateModuleSettings,
+  ValidatedMachineConfigOptions,
+} from '../validation';
+
+/** Properties of a `Day1KernelModule`: the module settings and where the module is loaded. */
+export interface Day1KernelModuleProps extends KernelModuleSettings {
+  /**
+   * The custom pool whose nodes load the module. Give exactly one of `pool` and
+   * `machineConfigPoolName`.
+   *
+   * @default - `machineConfigPoolName` is used
+   */
+  readonly pool?: KmmMachineConfigPool;
+
+  /**
+   * Name of an existing MachineConfigPool (for example `worker`) whose nodes load the module.
+   * Give exactly one of `pool` and `machineConfigPoolName`.
+   *
+   * @default - the name of `pool`
+   */
+  readonly machineConfigPoolName?: string;
+
+  /**
+   * `metadata.name` of the MachineConfig; it also prefixes the names of the two boot units.
+   * The `99-` prefix of the default makes the Machine Config Operator merge it after the
+   * cluster's own MachineConfigs.
+   *
+   * @default `99-<pool name>-kmm-day1-<kernelModuleName, lowercase, "_" as "-">`
+   */
+  readonly machineConfigName?: string;
+
+  /**
+   * Extra labels and annotations of the MachineConfig. The role label is set from the pool
+   * and cannot be changed here.
+   *
+   * @default - the name and the role label only
+   */
+  readonly metadata?: ApiObjectMetadata;
+}
+
+/** Options of `Day1KernelModule.handOverToKmm`. */
+export interface HandOverToKmmOptions {
+  /**
+   * Namespace of the KMM `Module` (where the KMM operator runs). The BootModuleConfig always
+   * goes to `openshift-machine-config-operator`.
+   *
+   * @default 'openshift-kmm'
+   */
+  readonly namespace?: string;
+
+  /**
+   * `metadata.name` of the KMM `Module`.
+   *
+   * @default - the kernel module name, lowercase, "_" as "-"
+   */
+  readonly name?: string;
+
+  /**
+   * Name of a Secret in the Module's namespace with the credentials to pull the module image.
+   * The Day 1 boot units always use the node's pull secret.
+   *
+   * @default - the cluster's pull secret
+   */
+  readonly imageRepoSecret?: string;
+
+  /**
+   * `metadata.name` of the BootModuleConfig.
+   *
+   * @default - the MachineConfig name
+   */
+  readonly bootModuleConfigName?: string;
+
+  /**
+   * Node labels the KMM `Module` selects. Required when the module was given a
+   * `machineConfigPoolName` rather than a `pool`, because only a pool construct knows its
+   * node selector; not allowed with a `pool`, whose node selector is used, so that KMM takes
+   * over on exactly the nodes that load the module at boot.
+   *
+   * @default - the pool's node selector
+   */
+  readonly nodeSelector?: { [key: string]: string };
+}
+
+/** The objects `handOverToKmm` created. */
+export interface KmmHandOver {
+  /** The BootModuleConfig that lets the KMM operator rewrite the Day 1 MachineConfig. */
+  readonly bootModuleConfig: BootModuleConfig;
+
+  /** The KMM Module that manages the kernel module from now on. */
+  readonly module: KmmModule;
+}
+
+/**
+ * Loads an out-of-tree kernel module at boot, before the network starts, on the nodes of a
+ * MachineConfigPool: one MachineConfig, identical to what `produceMachineConfig` returns for
+ * the same values.
+ */
+export class Day1KernelModule extends Construct {
+  /** `metadata.name` of the MachineConfig. */
+  public readonly machineConfigName: string;
+
+  /** The MachineConfigPool (role) whose nodes load the module. */
+  public readonly poolName: string;
+
+  /**
+   * The pool construct, when the module was given one.
+   *
+   * @default - the module was given a machineConfigPoolName
+   */
+  public readonly pool?: KmmMachineConfigPool;
+
+  /** Name of the out-of-tree module. */
+  public readonly kernelModuleName: string;
+
+  /** Container image repository of the module, without tag. */
+  public readonly kernelModuleImage: string;
+
+  /** In-tree modules unloaded before the module is loaded (empty when none). */
+  public readonly inTreeModulesToRemove: string[];
+
+  /**
+   * Directory of firmware files inside the module image.
+   *
+   * @default - no firmware
+   */
+  public readonly firmwareFilesPath?: string;
+
+  /** KMM worker image that loads the module at boot (the default one when none was given). */
+  public readonly workerImage: string;
+
+  /** Module parameters passed to modprobe (empty when none). */
+  public readonly moduleParameters: string[];
+
+  /** The MachineConfig object. */
+  public readonly apiObject: ApiObject;
+
+  private readonly options: ValidatedMachineConfigOptions;
+  private readonly workerImageGiven: boolean;
+  private readonly prefix: string;
+  private handedOver?: KmmHandOver;
+
+  /**
+   * @throws Error naming the property when a property is invalid, or when neither or both
+   * of `pool` and `machineConfigPoolName` are given
+   */
+  constructor(scope: Construct, id: string, props: Day1KernelModuleProps) {
+    super(scope, id);
+    const prefix = `Day1KernelModule "${this.node.path}": `;
+    this.prefix = prefix;
+    if (props === null || typeof props !== 'object') {
+      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+    }
+    if ((props.pool === undefined) === (props.machineConfigPoolName === undefined)) {
+      throw new Day1ValidationError(`${prefix}pool`, props.pool === undefined ? undefined : props.pool.node.path,
+        props.pool === undefined
+          ? 'give exactly one of pool (a KmmMachineConfigPool) and machineConfigPoolName (the name of an existing pool such as "worker"); neither is set'
+          : `give exactly one of pool and machineConfigPoolName; both are set (machineConfigPoolName ${JSON.stringify(props.machineConfigPoolName)})`);
+    }
+    // The module name goes into the default MachineConfig name, so it is checked first.
+    const settings = validateModuleSettings(props, prefix);
+    this.pool = props.pool;
+    this.poolName = props.pool !== undefined
+      ? props.pool.name
+      // A pool's role is matched against pool names, which are lowercase object names.
+      : checkDns1123Label(`${prefix}machineConfigPoolName`, props.machineConfigPoolName);
+    const explicitName = optionalString(`${prefix}machineConfigName`, props.machineConfigName);
+    this.machineConfigName = explicitName === undefined
+      ? checkMachineConfigName(
+        `${prefix}machineConfigName (derived from pool ${JSON.stringify(this.poolName)} and kernelModuleName ${JSON.stringify(settings.kernelModuleName)}; set it explicitly)`,
+        defaultMachineConfigName(this.poolName, settings.kernelModuleName))
+      : checkMachineConfigName(`${prefix}machineConfigName`, explicitName);
+    // One code path with produceMachineConfig: the same validation and the same generator.
+    this.options = validateMachineConfigOptions({
+      ...props,
+      machineConfigName: this.machineConfigName,
+      machineConfigPoolRef: this.poolName,
+    }, prefix);
+    this.workerImageGiven = optionalString(`${prefix}workerImage`, props.workerImage) !== undefined;
+
+    this.kernelModuleName = this.options.kernelModuleName;
+    this.kernelModuleImage = this.options.kernelModuleImage;
+    this.inTreeModulesToRemove = Object.freeze([...this.options.inTreeModulesToRemove]) as string[];
+    this.firmwareFilesPath = this.options.firmwareFilesPath;
+    this.workerImage = this.options.workerImage;
+    this.moduleParameters = Object.freeze([...this.options.moduleParameters]) as string[];
+
+    const manifest = machineConfigFromValidated(this.options);
+    this.apiObject = new MachineConfig(this, 'Resource', {
+      metadata: resolveMetadata(prefix, props.metadata, {
+        name: manifest.metadata.name,
+        nameField: 'machineConfigName',
+        requiredLabels: manifest.metadata.labels,
+      }),
+      spec: { config: manifest.spec.config },
+    });
+
+    claimObjectName(this, 'MachineConfig', undefined, this.machineConfigName,
+      'Set machineConfigName so that each Day1KernelModule has its own MachineConfig.');
+    claimKernelModule(this, this.kernelModuleName, this.poolName);
+  }
+
+  /**
+   * The objects of the last `handOverToKmm` call.
+   *
+   * @default - not handed over
+   */
+  public get kmmHandOver(): KmmHandOver | undefined {
+    return this.handedOver;
+  }
+
+  /**
+   * Hands the module over to the KMM operator for Day 2 management: creates, as children of
+   * this construct and from this module's own values, a KMM `Module` that targets the same
+   * kernel module, image and nodes, and a `BootModuleConfig` that names this MachineConfig.
+   *
+   * Trade-offs (from KMM's "kmod upgrade support"):
+   * - With the `Module` alone, KMM finds the module already loaded and manages it from then
+   *   on, but a node that reboots unexpectedly boots with the module of this MachineConfig,
+   *   not the version a later `Module` upgrade installed.
+   * - The `BootModuleConfig` closes that gap: the operator rewrites this MachineConfig with
+   *   the values it manages, without rebooting the nodes (it installs node disruption
+   *   policies for the boot units and scripts). This only works if the names match exactly:
+   *   the BootModuleConfig's `machineConfigName` and `machineConfigPoolName` are this
+   *   MachineConfig's name and role, and the unit names derive from that name, so rename
+   *   nothing afterwards.
+   * - From then on the operator owns `spec.config` of the MachineConfig; a GitOps tool must
+   *   ignore differences there instead of reverting the operator's changes.
+   * - The BootModuleConfig has no field for module parameters: after the operator rewrote
+   *   the MachineConfig, a reboot loads the module without them (a synthesis warning says so).
+   * - The `Module` has no worker image field (the operator runs its own); a `workerImage`
+   *   given to this construct only goes to the BootModuleConfig.
+   *
+   * @throws Error when called a second time, when `nodeSelector` is missing for a module
+   * given a `machineConfigPoolName` (or given for a module with a `pool`), or when an option
+   * is invalid
+   */
+  public handOverToKmm(options: HandOverToKmmOptions = {}): KmmHandOver {
+    const prefix = `${this.prefix}handOverToKmm options.`;
+    if (this.handedOver) {
+      throw new Error(`${this.prefix}handOverToKmm() was already called (it created ${this.handedOver.bootModuleConfig.node.path} `
+        + `and ${this.handedOver.module.node.path}); a module is handed over to KMM once`);
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new Day1ValidationError(`${this.prefix}handOverToKmm options`, options, 'must be an object');
+    }
+    let selector: { [key: string]: string };
+    if (this.pool !== undefined) {
+      if (options.nodeSelector !== undefined) {
+        throw new Day1ValidationError(`${prefix}nodeSelector`, options.nodeSelector,
+          `must not be set: the module runs on pool ${JSON.stringify(this.poolName)}, whose node selector the KMM Module uses`);
+      }
+      selector = { ...this.pool.nodeSelector };
+    } else {
+      if (options.nodeSelector === undefined) {
+        throw new Day1ValidationError(`${prefix}nodeSelector`, undefined,
+          `is required: the module was given machineConfigPoolName ${JSON.stringify(this.poolName)}, `
+          + 'and the KMM Module must select the nodes of that pool (for example { "node-role.kubernetes.io/worker": "" })');
+      }
+      selector = checkSelector(`${prefix}nodeSelector`, options.nodeSelector);
+    }
+    // Everything is checked before the first child is created, so that a rejected call leaves
+    // no half hand-over behind and can be corrected and repeated.
+    const namespace = options.namespace === undefined ? undefined : checkDns1123Label(`${prefix}namespace`, options.namespace);
+    const name = options.name === undefined
+      ? checkDns1123Label(`${prefix}name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set it explicitly)`,
+        dnsNameFromModuleName(this.kernelModuleName))
+      : checkDns1123Label(`${prefix}name`, options.name);
+    const imageRepoSecret = optionalString(`${prefix}imageRepoSecret`, options.imageRepoSecret);
+    const bootModuleConfigName = optionalString(`${prefix}bootModuleConfigName`, options.bootModuleConfigName);
+
+    const bootModuleConfig = new BootModuleConfig(this, 'BootModuleConfig', {
+      machineConfigName: this.machineConfigName,
+      machineConfigPoolName: this.poolName,
+      kernelModuleImage: this.kernelModuleImage,
+      kernelModuleName: this.kernelModuleName,
+      inTreeModulesToRemove: this.options.inTreeModulesToRemove,
+      firmwareFilesPath: this.options.firmwareFilesPath,
+      // Unset: the operator's own worker image, which matches the operator version.
+      workerImage: this.workerImageGiven ? this.options.workerImage : undefined,
+      metadata: bootModuleConfigName === undefined ? undefined : { name: bootModuleConfigName },
+    });
+    const module = new KmmModule(this, 'Module', {
+      kernelModuleName: this.kernelModuleName,
+      kernelModuleImage: this.kernelModuleImage,
+      selector,
+      inTreeModulesToRemove: this.options.inTreeModulesToRemove,
+      firmwareFilesPath: this.options.firmwareFilesPath,
+      moduleParameters: this.options.moduleParameters,
+      imageRepoSecret,
+      metadata: { name, ...(namespace === undefined ? {} : { namespace }) },
+    });
+    if (this.options.moduleParameters.length > 0) {
+      addWarning(this, `module parameters ${JSON.stringify(this.options.moduleParameters)} are not part of the BootModuleConfig `
+        + `(its CRD has no field for them): once the KMM operator has rewritten MachineConfig "${this.machineConfigName}", `
+        + `a node that reboots loads ${this.kernelModuleName} WITHOUT these parameters, and the KMM Module does not reload a module `
+        + 'that is already loaded');
+    }
+    this.handedOver = { bootModuleConfig, module };
+    return this.handedOver;
+  }
+}
+
+/** Stable across synths: derived from values only, never from construct paths or order. */
+function defaultMachineConfigName(poolName: string, kernelModuleName: string): string {
+  return `99-${poolName}-kmm-day1-${dnsNameFromModuleName(kernelModuleName)}`;
+}

@@ -1,0 +1,153 @@
+import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import { Construct } from 'constructs';
+import { claimObjectName } from './conflicts';
+import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import * as kmm from '../imports/module-kmm.sigs.x-k8s.io';
+import { checkDns1123Label, Day1ValidationError, optionalString, validateModuleSettings } from '../validation';
+
+/** The namespace the KMM operator is installed in on OpenShift. */
+export const KMM_NAMESPACE = 'openshift-kmm';
+
+/**
+ * KMM replaces this with the node's full kernel release, the value of `uname -r` that the
+ * Day 1 boot units use as the image tag, so both paths pull the same image.
+ */
+export const KERNEL_VERSION_TAG = '${KERNEL_FULL_VERSION}';
+
+/** Properties of a `KmmModule`. */
+export interface KmmModuleProps {
+  /**
+   * Name of the out-of-tree module to load (the `.ko` file name without `.ko`).
+   */
+  readonly kernelModuleName: string;
+
+  /**
+   * Container image repository holding the module under `/opt/lib/modules/<kernel release>`,
+   * **without** tag or digest: the tag is each node's kernel release.
+   */
+  readonly kernelModuleImage: string;
+
+  /**
+   * Node labels of the nodes that load the module.
+   */
+  readonly selector: { [key: string]: string };
+
+  /**
+   * In-tree modules to unload before the out-of-tree module is loaded.
+   *
+   * @default - no in-tree module is unloaded
+   */
+  readonly inTreeModulesToRemove?: string[];
+
+  /**
+   * Directory of firmware files inside the module image, copied to the node for the kernel.
+   *
+   * @default - no firmware
+   */
+  readonly firmwareFilesPath?: string;
+
+  /**
+   * Module parameters passed to modprobe, each `name=value`.
+   *
+   * @default - no parameters
+   */
+  readonly moduleParameters?: string[];
+
+  /**
+   * Name of a Secret in the Module's namespace with the credentials to pull the module image.
+   *
+   * @default - the image is pulled with the cluster's pull secret
+   */
+  readonly imageRepoSecret?: string;
+
+  /**
+   * Name, namespace, labels and annotations of the Module.
+   *
+   * @default - named after kernelModuleName (lowercase, "_" as "-"), in namespace `openshift-kmm`
+   */
+  readonly metadata?: ApiObjectMetadata;
+}
+
+/**
+ * A KMM `Module` (`kmm.sigs.x-k8s.io/v1beta1`) that loads a pre-built out-of-tree module
+ * image on the selected nodes and keeps it loaded across kernel upgrades (Day 2). Its image
+ * tag is the node's kernel release, the same convention as the Day 1 MachineConfig.
+ */
+export class KmmModule extends Construct {
+  /** `metadata.name` of the Module. */
+  public readonly name: string;
+
+  /** `metadata.namespace` of the Module. */
+  public readonly namespace: string;
+
+  /** Name of the out-of-tree module. */
+  public readonly kernelModuleName: string;
+
+  /** Container image repository of the module, without tag. */
+  public readonly kernelModuleImage: string;
+
+  /** Node labels of the nodes that load the module. */
+  public readonly selector: { [key: string]: string };
+
+  /** The Module object. */
+  public readonly apiObject: ApiObject;
+
+  /**
+   * @throws Error naming the property when a property is invalid
+   */
+  constructor(scope: Construct, id: string, props: KmmModuleProps) {
+    super(scope, id);
+    const prefix = `KmmModule "${this.node.path}": `;
+    if (props === null || typeof props !== 'object') {
+      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+    }
+    const settings = validateModuleSettings({
+      kernelModuleImage: props.kernelModuleImage,
+      kernelModuleName: props.kernelModuleName,
+      inTreeModulesToRemove: props.inTreeModulesToRemove,
+      firmwareFilesPath: props.firmwareFilesPath,
+      moduleParameters: props.moduleParameters,
+    }, prefix);
+    this.kernelModuleName = settings.kernelModuleName;
+    this.kernelModuleImage = settings.kernelModuleImage;
+    this.selector = Object.freeze(checkSelector(`${prefix}selector`, props.selector));
+    const imageRepoSecret = optionalString(`${prefix}imageRepoSecret`, props.imageRepoSecret);
+
+    const given = props.metadata?.name;
+    // KMM puts the Module name into label keys and pod names, so it must be a DNS-1123 label.
+    this.name = given === undefined
+      ? checkDns1123Label(`${prefix}metadata.name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set it explicitly)`,
+        dnsNameFromModuleName(this.kernelModuleName))
+      : checkDns1123Label(`${prefix}metadata.name`, given);
+    const metadata = resolveMetadata(prefix, props.metadata, {
+      name: this.name,
+      nameField: 'metadata.name',
+      defaultNamespace: KMM_NAMESPACE,
+    });
+    this.namespace = metadata.namespace!;
+
+    this.apiObject = new kmm.Module(this, 'Resource', {
+      metadata,
+      spec: {
+        moduleLoader: {
+          container: {
+            modprobe: {
+              moduleName: settings.kernelModuleName,
+              // The CRD's default today, written out because the image layout (/opt/lib/modules)
+              // is shared with the Day 1 worker, whose config sets dirName: /opt explicitly.
+              dirName: '/opt',
+              ...(settings.firmwareFilesPath === undefined ? {} : { firmwarePath: settings.firmwareFilesPath }),
+              ...(settings.moduleParameters.length === 0 ? {} : { parameters: settings.moduleParameters }),
+            },
+            ...(settings.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings.inTreeModulesToRemove }),
+            kernelMappings: [{ regexp: '^.+$', containerImage: `${settings.kernelModuleImage}:${KERNEL_VERSION_TAG}` }],
+          },
+        },
+        ...(imageRepoSecret === undefined ? {} : { imageRepoSecret: { name: imageRepoSecret } }),
+        selector: { ...this.selector },
+      },
+    });
+    claimObjectName(this, 'Module', this.namespace, this.name,
+      'Set metadata.name (or the name option of handOverToKmm) so that each Module has its own name.');
+  }
+}

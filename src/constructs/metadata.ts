@@ -1,0 +1,99 @@
+import { ApiObjectMetadata } from 'cdk8s';
+import { checkDns1123Label, checkLabelValue, Day1ValidationError } from '../validation';
+
+/*
+ * The one place where object metadata is assembled, so that defaults added later (GitOps sync
+ * waves, prune protection) apply to every construct of this library in the same way. Not part
+ * of the public API.
+ */
+
+/** What a construct decides about its object's metadata; the user's metadata is merged into it. */
+export interface MetadataPlan {
+  /** `metadata.name`, already decided (and validated) by the construct. */
+  readonly name: string;
+  /** Field that sets the name, for the error when `metadata.name` disagrees with it. */
+  readonly nameField: string;
+  /** Namespace used when the user sets none; `undefined` for a cluster-scoped object. */
+  readonly defaultNamespace?: string;
+  /** Labels the user may override (defaults). */
+  readonly defaultLabels?: { [key: string]: string };
+  /** Annotations the user may override (defaults). */
+  readonly defaultAnnotations?: { [key: string]: string };
+  /** Labels a consumer relies on (e.g. the MachineConfigPool role): the user may not change them. */
+  readonly requiredLabels?: { [key: string]: string };
+}
+
+/**
+ * `defaults < user metadata < required labels`, with the conflicts that would silently break
+ * the object rejected instead of overridden.
+ *
+ * @param prefix prepended to field names in errors (the construct's kind and path)
+ * @throws Day1ValidationError naming the metadata field
+ */
+export function resolveMetadata(prefix: string, user: ApiObjectMetadata | undefined, plan: MetadataPlan): ApiObjectMetadata {
+  const given: ApiObjectMetadata = user ?? {};
+  if (given.name !== undefined && given.name !== plan.name) {
+    throw new Day1ValidationError(`${prefix}metadata.name`, given.name,
+      `must not differ from ${plan.nameField} (${JSON.stringify(plan.name)}); set ${plan.nameField} instead`);
+  }
+  let namespace: string | undefined;
+  if (plan.defaultNamespace === undefined) {
+    if (given.namespace !== undefined) {
+      throw new Day1ValidationError(`${prefix}metadata.namespace`, given.namespace, 'must not be set: the object is cluster-scoped');
+    }
+  } else {
+    namespace = checkDns1123Label(`${prefix}metadata.namespace`, given.namespace ?? plan.defaultNamespace);
+  }
+  const required = plan.requiredLabels ?? {};
+  for (const [key, value] of Object.entries(required)) {
+    const wanted = given.labels?.[key];
+    if (wanted !== undefined && wanted !== value) {
+      throw new Day1ValidationError(`${prefix}metadata.labels["${key}"]`, wanted,
+        `must not be set to another value than ${JSON.stringify(value)}: this label is derived from the construct's properties`);
+    }
+  }
+  const { name: _name, namespace: _namespace, labels: userLabels, annotations: userAnnotations, ...rest } = given;
+  const labels = { ...plan.defaultLabels, ...userLabels, ...required };
+  const annotations = { ...plan.defaultAnnotations, ...userAnnotations };
+  return {
+    ...rest,
+    name: plan.name,
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(Object.keys(labels).length === 0 ? {} : { labels }),
+    ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+  };
+}
+
+/**
+ * A label selector given as a map (`nodeSelector`, the KMM `Module` selector). An empty map
+ * selects every node of the cluster, which is never what a kernel module hand-over or a
+ * custom pool means, so it is rejected.
+ *
+ * @throws Day1ValidationError naming the selector entry
+ */
+export function checkSelector(field: string, value: unknown): { [key: string]: string } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Day1ValidationError(field, value, 'must be a map of node label keys to values');
+  }
+  const entries = Object.entries(value as { [key: string]: unknown });
+  if (entries.length === 0) {
+    throw new Day1ValidationError(field, value, 'must not be empty: an empty selector matches every node of the cluster');
+  }
+  const selector: { [key: string]: string } = {};
+  for (const [key, v] of entries) {
+    if (key === '') {
+      throw new Day1ValidationError(field, value, 'must not have an empty label key');
+    }
+    // Role labels such as node-role.kubernetes.io/<role> carry the empty value, which is valid.
+    selector[key] = v === '' ? '' : checkLabelValue(`${field}["${key}"]`, v);
+  }
+  return selector;
+}
+
+/**
+ * A Kubernetes name derived from a kernel module name: modprobe treats "-" and "_" alike, but
+ * Kubernetes names allow only "-" and lowercase letters.
+ */
+export function dnsNameFromModuleName(kernelModuleName: string): string {
+  return kernelModuleName.toLowerCase().replace(/_/g, '-').replace(/^-+|-+$/g, '');
+}

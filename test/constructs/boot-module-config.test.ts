@@ -1,0 +1,133 @@
+import { Testing } from 'cdk8s';
+import { errorOf, only, synthManifests } from './helpers';
+import { bootModuleConfigFull, bootModuleConfigMinimal, build, kmmModule, WORKER } from './scenarios';
+import { BootModuleConfig, BootModuleConfigProps, KmmModule, KmmModuleProps } from '../../src';
+
+describe('BootModuleConfig', () => {
+  test('the seed\'s example: required fields only, unset optional fields omitted', () => {
+    const bmc = only(synthManifests(build(bootModuleConfigMinimal)), 'BootModuleConfig');
+    expect(bmc).toEqual({
+      apiVersion: 'kmm.sigs.x-k8s.io/v1beta1',
+      kind: 'BootModuleConfig',
+      metadata: { name: 'worker-kmod-config', namespace: 'openshift-machine-config-operator' },
+      spec: {
+        machineConfigName: 'worker-kmod-config',
+        machineConfigPoolName: 'worker',
+        kernelModuleImage: 'quay.io/example/kmod',
+        kernelModuleName: 'my_module',
+      },
+    });
+  });
+
+  test('every field set', () => {
+    const bmc = only(synthManifests(build(bootModuleConfigFull)), 'BootModuleConfig');
+    expect(bmc.metadata).toEqual({ name: 'example-bmc', namespace: 'kmm-boot', labels: { team: 'net' } });
+    expect(bmc.spec).toEqual({
+      machineConfigName: 'worker-kmod-config',
+      machineConfigPoolName: 'worker',
+      kernelModuleImage: 'quay.io/example/kmod',
+      kernelModuleName: 'my_module',
+      inTreeModulesToRemove: ['intree_module_1', 'intree_module_2'],
+      firmwareFilesPath: '/firmware',
+      workerImage: WORKER,
+    });
+  });
+
+  test('empty optional values mean "not set"', () => {
+    const bmc = new BootModuleConfig(Testing.chart(), 'bmc', {
+      machineConfigName: 'mc',
+      machineConfigPoolName: 'worker',
+      kernelModuleImage: 'quay.io/x/y',
+      kernelModuleName: 'y',
+      inTreeModulesToRemove: [],
+      firmwareFilesPath: '',
+      workerImage: '',
+    });
+    expect(Object.keys(bmc.apiObject.toJson().spec).sort()).toEqual(['kernelModuleImage', 'kernelModuleName', 'machineConfigName', 'machineConfigPoolName']);
+  });
+
+  test('public fields', () => {
+    const bmc = new BootModuleConfig(Testing.chart(), 'bmc', {
+      machineConfigName: 'mc', machineConfigPoolName: 'worker', kernelModuleImage: 'quay.io/x/y', kernelModuleName: 'y',
+    });
+    expect([bmc.name, bmc.namespace, bmc.machineConfigName, bmc.machineConfigPoolName, bmc.kernelModuleName, bmc.kernelModuleImage])
+      .toEqual(['mc', 'openshift-machine-config-operator', 'mc', 'worker', 'y', 'quay.io/x/y']);
+    expect(bmc.apiObject.node.id).toBe('Resource');
+    expect(bmc.apiObject.kind).toBe('BootModuleConfig');
+  });
+
+  describe('invalid properties throw at construction, naming the construct, the field and the value', () => {
+    const base: BootModuleConfigProps = {
+      machineConfigName: 'mc', machineConfigPoolName: 'worker', kernelModuleImage: 'quay.io/x/y', kernelModuleName: 'y',
+    };
+    test.each<[string, BootModuleConfigProps, string, string]>([
+      ['machineConfigName missing', { ...base, machineConfigName: undefined as any }, 'machineConfigName undefined', 'required'],
+      ['machineConfigName invalid', { ...base, machineConfigName: 'MC' }, 'machineConfigName "MC"', 'DNS-1123 subdomain'],
+      ['machineConfigPoolName invalid', { ...base, machineConfigPoolName: 'a_b' }, 'machineConfigPoolName "a_b"', 'DNS-1123 label'],
+      ['image with a digest', { ...base, kernelModuleImage: `quay.io/x/y@sha256:${'0'.repeat(64)}` }, 'kernelModuleImage "quay.io/x/y@sha256:', 'must not have a tag or digest'],
+      ['module name invalid', { ...base, kernelModuleName: '-y' }, 'kernelModuleName "-y"', 'not starting with "-"'],
+      ['in-tree module invalid', { ...base, inTreeModulesToRemove: ['ok', 'a/b'] }, 'inTreeModulesToRemove[1] "a/b"', 'Linux kernel module name'],
+      ['firmware path with ..', { ...base, firmwareFilesPath: '/a/../b' }, 'firmwareFilesPath "/a/../b"', 'normalized'],
+      ['worker image invalid', { ...base, workerImage: 'quay.io/x/y:tag with space' }, 'workerImage "quay.io/x/y:tag with space"', 'OCI image reference'],
+      ['namespace invalid', { ...base, metadata: { namespace: 'Kmm' } }, 'metadata.namespace "Kmm"', 'DNS-1123 label'],
+    ])('%s', (_name, props, fieldAndValue, rule) => {
+      const message = errorOf(() => new BootModuleConfig(Testing.chart(), 'bmc', props)).message;
+      expect(message).toContain(`BootModuleConfig "test/bmc": ${fieldAndValue}`);
+      expect(message).toContain(rule);
+    });
+  });
+});
+
+describe('KmmModule', () => {
+  test('field by field', () => {
+    const module = only(synthManifests(build(kmmModule)), 'Module');
+    expect(module.apiVersion).toBe('kmm.sigs.x-k8s.io/v1beta1');
+    expect(module.metadata).toEqual({ name: 'my-module', namespace: 'openshift-kmm' });
+    expect(module.spec).toEqual({
+      moduleLoader: {
+        container: {
+          modprobe: { moduleName: 'my_module', dirName: '/opt', firmwarePath: '/firmware', parameters: ['debug=1'] },
+          inTreeModulesToRemove: ['intree_module_1'],
+          kernelMappings: [{ regexp: '^.+$', containerImage: 'quay.io/example/kmod:${KERNEL_FULL_VERSION}' }],
+        },
+      },
+      imageRepoSecret: { name: 'pull-secret' },
+      selector: { 'node-role.kubernetes.io/worker': '' },
+    });
+    // The deprecated singular field is never written.
+    expect(JSON.stringify(module)).not.toContain('inTreeModuleToRemove"');
+  });
+
+  test('unset optional fields are omitted', () => {
+    const module = new KmmModule(Testing.chart(), 'm', {
+      kernelModuleName: 'ice', kernelModuleImage: 'quay.io/x/ice', selector: { 'kubernetes.io/os': 'linux' },
+    });
+    expect(module.apiObject.toJson().spec).toEqual({
+      moduleLoader: {
+        container: {
+          modprobe: { moduleName: 'ice', dirName: '/opt' },
+          kernelMappings: [{ regexp: '^.+$', containerImage: 'quay.io/x/ice:${KERNEL_FULL_VERSION}' }],
+        },
+      },
+      selector: { 'kubernetes.io/os': 'linux' },
+    });
+    expect([module.name, module.namespace, module.kernelModuleName, module.kernelModuleImage]).toEqual(['ice', 'openshift-kmm', 'ice', 'quay.io/x/ice']);
+    expect(module.selector).toEqual({ 'kubernetes.io/os': 'linux' });
+  });
+
+  describe('invalid properties throw at construction, naming the construct, the field and the value', () => {
+    const base: KmmModuleProps = { kernelModuleName: 'ice', kernelModuleImage: 'quay.io/x/ice', selector: { a: 'b' } };
+    test.each<[string, KmmModuleProps, string, string]>([
+      ['selector empty', { ...base, selector: {} }, 'selector {}', 'every node'],
+      ['selector missing', { ...base, selector: undefined as any }, 'selector undefined', 'map of node label'],
+      ['image with a tag', { ...base, kernelModuleImage: 'quay.io/x/ice:1' }, 'kernelModuleImage "quay.io/x/ice:1"', 'must not have a tag'],
+      ['parameter with a space', { ...base, moduleParameters: ['a=b c'] }, 'moduleParameters[0] "a=b c"', 'name=value'],
+      ['name not a DNS-1123 label', { ...base, metadata: { name: 'ice.driver' } }, 'metadata.name "ice.driver"', 'DNS-1123 label'],
+      ['a derived name that is invalid', { ...base, kernelModuleName: '__' }, 'metadata.name (derived from kernelModuleName "__"; set it explicitly) ""', 'required'],
+    ])('%s', (_name, props, fieldAndValue, rule) => {
+      const message = errorOf(() => new KmmModule(Testing.chart(), 'm', props)).message;
+      expect(message).toContain(`KmmModule "test/m": ${fieldAndValue}`);
+      expect(message).toContain(rule);
+    });
+  });
+});

@@ -1,0 +1,156 @@
+import { Testing } from 'cdk8s';
+import { load } from 'js-yaml';
+import { errorOf, Manifest, only, synthManifests, testApp } from './helpers';
+import { build, IMAGE, moduleFull, moduleInPool, WORKER } from './scenarios';
+import { Day1KernelModule, Day1KernelModuleProps, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
+import { ignitionFromValidated } from '../../src/machine-config';
+import { validateMachineConfigOptions } from '../../src/validation';
+
+function produced(options: ProduceMachineConfigOptions): Manifest {
+  return load(produceMachineConfig(options)) as Manifest;
+}
+
+describe('Day1KernelModule', () => {
+  test('in a pool: the MachineConfig is exactly what produceMachineConfig returns', () => {
+    const manifests = synthManifests(build(moduleInPool));
+    const machineConfig = only(manifests, 'MachineConfig');
+    expect(machineConfig).toEqual(produced({
+      machineConfigName: '99-sfc-kmm-day1-ice',
+      machineConfigPoolRef: 'sfc',
+      kernelModuleImage: IMAGE,
+      kernelModuleName: 'ice',
+    }));
+  });
+
+  test('in a pool: field by field', () => {
+    const machineConfig = only(synthManifests(build(moduleInPool)), 'MachineConfig');
+    expect(machineConfig.apiVersion).toBe('machineconfiguration.openshift.io/v1');
+    expect(machineConfig.kind).toBe('MachineConfig');
+    expect(machineConfig.metadata).toEqual({ name: '99-sfc-kmm-day1-ice', labels: { 'machineconfiguration.openshift.io/role': 'sfc' } });
+    expect(Object.keys(machineConfig.spec)).toEqual(['config']);
+    expect(machineConfig.spec.config.ignition.version).toBe('3.2.0');
+    const units = machineConfig.spec.config.systemd.units.map((u: { name: string }) => u.name);
+    expect(units).toEqual([
+      '99-sfc-kmm-day1-ice-replace-kernel-module.service',
+      '99-sfc-kmm-day1-ice-pull-kernel-module-image.service',
+      'crio-wipe.service',
+    ]);
+  });
+
+  test('every option set: spec.config is ignitionFromValidated of the same values, and the MachineConfig equals produceMachineConfig apart from the extra metadata', () => {
+    const machineConfig = only(synthManifests(build(moduleFull)), 'MachineConfig');
+    const options: ProduceMachineConfigOptions = {
+      machineConfigName: '10-worker-ice',
+      machineConfigPoolRef: 'worker',
+      kernelModuleImage: IMAGE,
+      kernelModuleName: 'ice',
+      inTreeModulesToRemove: ['ice', 'irdma'],
+      firmwareFilesPath: '/firmware/intel',
+      workerImage: WORKER,
+      moduleParameters: ['debug=1', 'rss_queues=4,4'],
+    };
+    expect(machineConfig.spec.config).toEqual(ignitionFromValidated(validateMachineConfigOptions(options)));
+    expect(machineConfig.metadata).toEqual({
+      name: '10-worker-ice',
+      labels: { 'machineconfiguration.openshift.io/role': 'worker', 'team': 'net' },
+      annotations: { 'example.com/ticket': 'NET-1' },
+    });
+    const expected = produced(options);
+    expect({ ...machineConfig, metadata: expected.metadata }).toEqual(expected);
+  });
+
+  test('a pool name string; the construct\'s own toJson equals produceMachineConfig', () => {
+    const chart = Testing.chart();
+    const module = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    expect(module.apiObject.toJson()).toEqual(produced({
+      machineConfigName: '99-worker-kmm-day1-ice',
+      machineConfigPoolRef: 'worker',
+      kernelModuleImage: IMAGE,
+      kernelModuleName: 'ice',
+    }));
+  });
+
+  test('public fields', () => {
+    const chart = Testing.chart();
+    const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
+    const module = new Day1KernelModule(chart, 'ice', {
+      pool,
+      kernelModuleImage: IMAGE,
+      kernelModuleName: 'My_Driver',
+      inTreeModulesToRemove: ['ice'],
+      moduleParameters: ['debug=1'],
+    });
+    expect(module.machineConfigName).toBe('99-sfc-kmm-day1-my-driver');
+    expect(module.poolName).toBe('sfc');
+    expect(module.pool).toBe(pool);
+    expect(module.kernelModuleName).toBe('My_Driver');
+    expect(module.kernelModuleImage).toBe(IMAGE);
+    expect(module.inTreeModulesToRemove).toEqual(['ice']);
+    expect(module.firmwareFilesPath).toBeUndefined();
+    expect(module.workerImage).toBe(DEFAULT_WORKER_IMAGE);
+    expect(module.moduleParameters).toEqual(['debug=1']);
+    expect(module.apiObject.node.id).toBe('Resource');
+    expect(module.apiObject.kind).toBe('MachineConfig');
+    expect(module.apiObject.name).toBe('99-sfc-kmm-day1-my-driver');
+    expect(module.kmmHandOver).toBeUndefined();
+  });
+
+  test.each([
+    ['ice', 'worker', '99-worker-kmm-day1-ice'],
+    ['ICE_oot', 'worker', '99-worker-kmm-day1-ice-oot'],
+    ['_private_', 'sfc', '99-sfc-kmm-day1-private'],
+    ['mlx5-core', 'sfc', '99-sfc-kmm-day1-mlx5-core'],
+  ])('the default MachineConfig name of module %s in pool %s is %s, the same in every app', (kernelModuleName, pool, expected) => {
+    const names = [1, 2].map(() => new Day1KernelModule(Testing.chart(), 'm', {
+      machineConfigPoolName: pool, kernelModuleImage: IMAGE, kernelModuleName,
+    }).machineConfigName);
+    expect(names).toEqual([expected, expected]);
+  });
+
+  test('the default MachineConfig name does not depend on the construct path', () => {
+    const { chart } = testApp();
+    const a = new Day1KernelModule(chart, 'a', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    const b = new Day1KernelModule(Testing.chart(), 'deeply-nested-other-id', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    expect(a.machineConfigName).toBe(b.machineConfigName);
+  });
+
+  describe('invalid properties throw at construction, naming the construct, the field and the value', () => {
+    const base: Day1KernelModuleProps = { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' };
+    test.each<[string, Day1KernelModuleProps, string, string]>([
+      ['image with a tag', { ...base, kernelModuleImage: `${IMAGE}:v1` }, `kernelModuleImage "${IMAGE}:v1"`, 'must not have a tag or digest'],
+      ['uppercase image', { ...base, kernelModuleImage: 'Quay.io/x/y' }, 'kernelModuleImage "Quay.io/x/y"', 'lowercase'],
+      ['module name with a space', { ...base, kernelModuleName: 'ice x' }, 'kernelModuleName "ice x"', 'Linux kernel module name'],
+      ['in-tree module duplicated (- and _ alike)', { ...base, inTreeModulesToRemove: ['a_b', 'a-b'] }, 'inTreeModulesToRemove[1] "a-b"', 'duplicates'],
+      ['relative firmware path', { ...base, firmwareFilesPath: 'firmware' }, 'firmwareFilesPath "firmware"', 'absolute'],
+      ['worker image with a space', { ...base, workerImage: 'quay.io/x y' }, 'workerImage "quay.io/x y"', 'OCI image reference'],
+      ['parameter without value', { ...base, moduleParameters: ['debug'] }, 'moduleParameters[0] "debug"', 'name=value'],
+      ['explicit machineConfigName with uppercase', { ...base, machineConfigName: '99-Ice' }, 'machineConfigName "99-Ice"', 'DNS-1123 subdomain'],
+      ['pool name with uppercase', { ...base, machineConfigPoolName: 'Worker' }, 'machineConfigPoolName "Worker"', 'DNS-1123 label'],
+      ['pool name empty', { ...base, machineConfigPoolName: '' }, 'machineConfigPoolName ""', 'required'],
+      ['neither pool nor machineConfigPoolName', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' }, 'pool undefined', 'neither is set'],
+      ['a derived name that is invalid', { ...base, kernelModuleName: '___' },
+        'machineConfigName (derived from pool "worker" and kernelModuleName "___"; set it explicitly) "99-worker-kmm-day1-"', 'DNS-1123 subdomain'],
+      ['metadata.name that differs', { ...base, metadata: { name: 'other' } }, 'metadata.name "other"', 'set machineConfigName instead'],
+      ['a role label that differs', { ...base, metadata: { labels: { 'machineconfiguration.openshift.io/role': 'master' } } },
+        'metadata.labels["machineconfiguration.openshift.io/role"] "master"', '"worker"'],
+      ['metadata.namespace', { ...base, metadata: { namespace: 'default' } }, 'metadata.namespace "default"', 'cluster-scoped'],
+    ])('%s', (_name, props, fieldAndValue, rule) => {
+      const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message;
+      expect(message).toContain(`Day1KernelModule "test/ice": ${fieldAndValue}`);
+      expect(message).toContain(rule);
+    });
+
+    test('both pool and machineConfigPoolName', () => {
+      const chart = Testing.chart();
+      const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
+      const message = errorOf(() => new Day1KernelModule(chart, 'ice', { ...base, pool })).message;
+      expect(message).toContain('Day1KernelModule "test/ice": pool "test/sfc"');
+      expect(message).toContain('both are set (machineConfigPoolName "worker")');
+    });
+
+    test('a role label equal to the pool is accepted', () => {
+      const module = new Day1KernelModule(Testing.chart(), 'ice', { ...base, metadata: { labels: { 'machineconfiguration.openshift.io/role': 'worker' } } });
+      expect(module.apiObject.metadata.getLabel('machineconfiguration.openshift.io/role')).toBe('worker');
+    });
+  });
+});

@@ -1,0 +1,174 @@
+import { Testing } from 'cdk8s';
+import { errorOf, only, synthManifests, testApp } from './helpers';
+import { build, handOverFromPool, handOverFull, IMAGE, WORKER } from './scenarios';
+import { Day1KernelModule, KmmMachineConfigPool } from '../../src';
+import { warningsOf } from '../../src/constructs/warnings';
+
+let stderr: jest.SpyInstance;
+beforeEach(() => {
+  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+});
+afterEach(() => stderr.mockRestore());
+
+function printed(): string {
+  return stderr.mock.calls.map((call) => String(call[0])).join('');
+}
+
+describe('Day1KernelModule.handOverToKmm', () => {
+  test('from a pool: a BootModuleConfig naming the MachineConfig and a Module selecting the pool\'s nodes', () => {
+    const manifests = synthManifests(build(handOverFromPool));
+    expect(manifests.map((m) => m.kind)).toEqual(['MachineConfigPool', 'MachineConfig', 'BootModuleConfig', 'Module']);
+    const machineConfig = only(manifests, 'MachineConfig');
+    expect(only(manifests, 'BootModuleConfig')).toEqual({
+      apiVersion: 'kmm.sigs.x-k8s.io/v1beta1',
+      kind: 'BootModuleConfig',
+      metadata: { name: '99-sfc-kmm-day1-ice', namespace: 'openshift-machine-config-operator' },
+      spec: {
+        machineConfigName: machineConfig.metadata.name,
+        machineConfigPoolName: machineConfig.metadata.labels!['machineconfiguration.openshift.io/role'],
+        kernelModuleImage: IMAGE,
+        kernelModuleName: 'ice',
+      },
+    });
+    expect(only(manifests, 'Module')).toEqual({
+      apiVersion: 'kmm.sigs.x-k8s.io/v1beta1',
+      kind: 'Module',
+      metadata: { name: 'ice', namespace: 'openshift-kmm' },
+      spec: {
+        moduleLoader: {
+          container: {
+            modprobe: { moduleName: 'ice', dirName: '/opt' },
+            kernelMappings: [{ regexp: '^.+$', containerImage: `${IMAGE}:\${KERNEL_FULL_VERSION}` }],
+          },
+        },
+        selector: { 'node-role.kubernetes.io/sfc': '' },
+      },
+    });
+  });
+
+  test('every option set, from a pool name and a node selector', () => {
+    const manifests = synthManifests(build(handOverFull));
+    const bmc = only(manifests, 'BootModuleConfig');
+    expect(bmc.metadata).toEqual({ name: 'ice-bmc', namespace: 'openshift-machine-config-operator' });
+    expect(bmc.spec).toEqual({
+      machineConfigName: '99-worker-kmm-day1-ice-oot',
+      machineConfigPoolName: 'worker',
+      kernelModuleImage: IMAGE,
+      kernelModuleName: 'ice_oot',
+      inTreeModulesToRemove: ['ice'],
+      firmwareFilesPath: '/firmware/intel',
+      workerImage: WORKER,
+    });
+    const module = only(manifests, 'Module');
+    expect(module.metadata).toEqual({ name: 'ice', namespace: 'kmm' });
+    expect(module.spec).toEqual({
+      moduleLoader: {
+        container: {
+          modprobe: { moduleName: 'ice_oot', dirName: '/opt', firmwarePath: '/firmware/intel', parameters: ['debug=1'] },
+          inTreeModulesToRemove: ['ice'],
+          kernelMappings: [{ regexp: '^.+$', containerImage: `${IMAGE}:\${KERNEL_FULL_VERSION}` }],
+        },
+      },
+      imageRepoSecret: { name: 'ice-pull' },
+      selector: { 'node-role.kubernetes.io/worker': '' },
+    });
+  });
+
+  test('returns the two constructs, children of the module, also exposed as kmmHandOver', () => {
+    const chart = Testing.chart();
+    const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc', nodeSelector: { 'example.com/nic': 'e810' } });
+    const day1 = new Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice_oot' });
+    const handOver = day1.handOverToKmm();
+    expect(day1.kmmHandOver).toBe(handOver);
+    expect(handOver.bootModuleConfig.node.scope).toBe(day1);
+    expect(handOver.module.node.scope).toBe(day1);
+    expect(handOver.bootModuleConfig.machineConfigName).toBe(day1.machineConfigName);
+    expect(handOver.bootModuleConfig.machineConfigPoolName).toBe('sfc');
+    expect(handOver.module.name).toBe('ice-oot');
+    expect(handOver.module.selector).toEqual({ 'example.com/nic': 'e810' });
+    // Without a workerImage on the module, the operator's own worker image is used.
+    expect(handOver.bootModuleConfig.apiObject.toJson().spec.workerImage).toBeUndefined();
+  });
+
+  test('module parameters: a warning, recorded on the module and printed once at synthesis', () => {
+    const { app, chart } = testApp();
+    const day1 = new Day1KernelModule(chart, 'ice', {
+      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', moduleParameters: ['debug=1'],
+    });
+    expect(warningsOf(day1)).toEqual([]);
+    day1.handOverToKmm({ nodeSelector: { 'node-role.kubernetes.io/worker': '' } });
+    const warnings = warningsOf(day1);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('["debug=1"]');
+    expect(warnings[0]).toContain('MachineConfig "99-worker-kmm-day1-ice"');
+    expect(warnings[0]).toContain('WITHOUT these parameters');
+    expect(printed()).toBe('');
+    app.synthYaml();
+    app.synthYaml();
+    expect(printed()).toBe(`[WARNING] test/ice: ${warnings[0]}\n`);
+  });
+
+  test('no module parameters: no warning', () => {
+    const chart = Testing.chart();
+    const day1 = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    day1.handOverToKmm({ nodeSelector: { 'node-role.kubernetes.io/worker': '' } });
+    expect(warningsOf(day1)).toEqual([]);
+  });
+
+  describe('errors', () => {
+    function fromPoolName() {
+      return new Day1KernelModule(Testing.chart(), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    }
+
+    test('calling it twice', () => {
+      const day1 = fromPoolName();
+      day1.handOverToKmm({ nodeSelector: { a: 'b' } });
+      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
+      expect(message).toContain('Day1KernelModule "test/ice": handOverToKmm() was already called');
+      expect(message).toContain('test/ice/BootModuleConfig');
+      expect(message).toContain('test/ice/Module');
+    });
+
+    test('a pool name without a node selector', () => {
+      const message = errorOf(() => fromPoolName().handOverToKmm()).message;
+      expect(message).toContain('Day1KernelModule "test/ice": handOverToKmm options.nodeSelector undefined: is required');
+      expect(message).toContain('machineConfigPoolName "worker"');
+    });
+
+    test('a pool and a node selector', () => {
+      const chart = Testing.chart();
+      const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
+      const day1 = new Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
+      expect(message).toContain('handOverToKmm options.nodeSelector {"a":"b"}: must not be set');
+      expect(message).toContain('pool "sfc"');
+    });
+
+    test.each([
+      ['an empty node selector', { nodeSelector: {} }, 'handOverToKmm options.nodeSelector {}', 'every node'],
+      ['an invalid namespace', { nodeSelector: { a: 'b' }, namespace: 'KMM' }, 'handOverToKmm options.namespace "KMM"', 'DNS-1123 label'],
+      ['an invalid name', { nodeSelector: { a: 'b' }, name: 'ice_driver' }, 'handOverToKmm options.name "ice_driver"', 'DNS-1123 label'],
+    ])('%s', (_name, options, fieldAndValue, rule) => {
+      const message = errorOf(() => fromPoolName().handOverToKmm(options)).message;
+      expect(message).toContain(`Day1KernelModule "test/ice": ${fieldAndValue}`);
+      expect(message).toContain(rule);
+    });
+
+    test('a derived Module name that is invalid', () => {
+      const day1 = new Day1KernelModule(Testing.chart(), 'ice', {
+        machineConfigPoolName: 'worker', machineConfigName: '99-worker-odd', kernelModuleImage: IMAGE, kernelModuleName: '__',
+      });
+      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
+      expect(message).toContain('Day1KernelModule "test/ice": handOverToKmm options.name (derived from kernelModuleName "__"; set it explicitly) ""');
+      expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
+      expect(day1.handOverToKmm({ nodeSelector: { a: 'b' }, name: 'odd' }).module.name).toBe('odd');
+    });
+
+    test('an invalid option creates nothing, so a corrected call succeeds', () => {
+      const day1 = fromPoolName();
+      errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, namespace: 'KMM' }));
+      expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
+      expect(day1.handOverToKmm({ nodeSelector: { a: 'b' } }).module.namespace).toBe('openshift-kmm');
+    });
+  });
+});
