@@ -41,8 +41,9 @@ export const PROXY_ENV_FILE = '/etc/mco/proxy.env';
 export const REPLACE_TIMEOUT_SECONDS = 300;
 /**
  * Bounds for the pull unit: waiting for the dispatcher (120 s) plus, per missing image,
- * 5 attempts of at most 300 s with 10+20+40+80 s of back-off between them. Both images
- * missing and every attempt timing out is 120 + 2 × 1650 = 3420 s, so one hour fits.
+ * 5 attempts of at most 300 s (+5 s before SIGKILL) with 10+20+40+80 s of back-off between
+ * them. Both images missing and every attempt timing out is 120 + 2 × 1675 = 3470 s, so one
+ * hour fits with room for the quick podman and systemctl calls in between.
  */
 export const PULL_TIMEOUT_SECONDS = 3600;
 

@@ -22,6 +22,16 @@ pull_attempts="${KMM_DAY1_PULL_ATTEMPTS:-5}"
 pull_timeout="${KMM_DAY1_PULL_TIMEOUT:-300}"
 retry_delay="${KMM_DAY1_RETRY_DELAY:-10}"
 max_reboots="${KMM_DAY1_MAX_REBOOTS:-3}"
+# A pull that ignores SIGTERM gets SIGKILL this much later; counted in the unit's budget.
+kill_after=5
+
+# Bash evaluates names inside arithmetic, so a non-number here could run code as root.
+for setting in pull_attempts pull_timeout retry_delay max_reboots; do
+  if [[ ! "${!setting}" =~ ^[1-9][0-9]{0,5}$ ]]; then
+    printf '%s must be a positive integer, got %q\n' "${setting}" "${!setting}" >&2
+    exit 2
+  fi
+done
 
 state_dir="${root}/var/lib/kmm-day1/${MACHINE_CONFIG_NAME}"
 guard_file="${state_dir}/reboot-guard"
@@ -54,8 +64,8 @@ if [[ -f "${guard_file}" ]]; then
   saved_key=""
   saved_count=""
   { IFS= read -r saved_key || true; IFS= read -r saved_count || true; } <"${guard_file}"
-  if [[ "${saved_key}" == "${guard_key}" && "${saved_count}" =~ ^[0-9]+$ ]]; then
-    reboots="${saved_count}"
+  if [[ "${saved_key}" == "${guard_key}" && "${saved_count}" =~ ^[0-9]{1,6}$ ]]; then
+    reboots="$((10#${saved_count}))"
   fi
 fi
 
@@ -64,6 +74,8 @@ if ((reboots >= max_reboots)); then
     "check that nothing wipes /var/lib/containers at boot, then remove ${guard_file} to try again"
   exit 1
 fi
+
+log "not in local storage: ${missing[*]}; pulling them, then rebooting (${reboots} reboots so far for ${guard_key})"
 
 auth_args=()
 if [[ -f "${authfile}" ]]; then
@@ -77,16 +89,22 @@ pull_image() {
   local image="$1"
   local attempt=1
   local delay="${retry_delay}"
-  local output
+  local output status reason
   while true; do
-    if output="$(timeout "${pull_timeout}" podman pull --quiet "${auth_args[@]}" "${image}" 2>&1)"; then
+    status=0
+    output="$(timeout --kill-after="${kill_after}" "${pull_timeout}" podman pull --quiet "${auth_args[@]}" "${image}" 2>&1)" || status=$?
+    if ((status == 0)); then
       if podman image exists "${image}"; then
         log "pulled ${image} (attempt ${attempt}/${pull_attempts})"
         return 0
       fi
-      output="the pull reported success but the image is not in local storage"
+      reason="the pull reported success but the image is not in local storage"
+    elif ((status == 124 || status == 137)); then
+      reason="no answer within ${pull_timeout}s"
+    else
+      reason="${output##*$'\n'}"
     fi
-    log "pull of ${image} failed (attempt ${attempt}/${pull_attempts}): ${output##*$'\n'}"
+    log "pull of ${image} failed (attempt ${attempt}/${pull_attempts}): ${reason:-podman exited with status ${status}}"
     if ((attempt >= pull_attempts)); then
       return 1
     fi

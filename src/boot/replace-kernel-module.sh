@@ -30,6 +30,7 @@ state_dir="${root}/var/lib/kmm-day1/${MACHINE_CONFIG_NAME}"
 worker_config="${state_dir}/worker-config.yaml"
 # Everything the worker finds under /tmp: the image's /opt/lib/modules and firmware.
 worker_tmp="${state_dir}/worker-tmp"
+host_modules_dir="${root}/lib/modules"
 host_firmware_dir="${root}/var/lib/firmware"
 # Names derived from the MachineConfig, so two Day 1 modules on one node never collide.
 copy_container="kmm-day1-${MACHINE_CONFIG_NAME}-copy"
@@ -97,35 +98,43 @@ mkdir -p "${state_dir}"
   if [[ ${#in_tree_modules[@]} -gt 0 ]]; then
     printf 'inTreeModulesToRemove:\n'
     for name in "${in_tree_modules[@]}"; do
-      printf '- %s\n' "$(yaml_quote "${name}")"
+      printf -- '- %s\n' "$(yaml_quote "${name}")"
     done
   fi
 } >"${worker_config}.tmp"
 mv -f "${worker_config}.tmp" "${worker_config}"
 log "wrote ${worker_config} for ${module_image}"
 
+# Copies a directory of the module image into the worker's /tmp, or says what is wrong.
+copy_from_module_image() {
+  local dir="$1"
+  mkdir -p "${worker_tmp}${dir}"
+  if ! podman cp "${copy_container}:${dir}/." "${worker_tmp}${dir}"; then
+    log "${module_image} has no usable ${dir}; ${KERNEL_MODULE_NAME} is not loaded on this boot"
+    exit 1
+  fi
+  log "copied ${dir} from ${module_image}"
+}
+
 # The copy container is never started: podman cp reads its image layers, so the module
-# image needs no shell or coreutils.
-mkdir -p "${worker_tmp}/opt/lib/modules"
-podman create --name "${copy_container}" --network none "${module_image}" /bin/true >/dev/null
-podman cp "${copy_container}:/opt/lib/modules/." "${worker_tmp}/opt/lib/modules"
-log "copied /opt/lib/modules from ${module_image}"
+# image needs no shell or coreutils. Nothing may reach for a registry before the network.
+podman create --pull=never --name "${copy_container}" --network none "${module_image}" /bin/true >/dev/null
+copy_from_module_image /opt/lib/modules
 
 worker_args=(kmod load /etc/kmm-worker/config.yaml)
 firmware_mount=()
 if [[ -n "${firmware_path}" ]]; then
-  mkdir -p "${worker_tmp}${firmware_path}" "${host_firmware_dir}"
-  podman cp "${copy_container}:${firmware_path}/." "${worker_tmp}${firmware_path}"
-  log "copied firmware ${firmware_path} from ${module_image}"
+  copy_from_module_image "${firmware_path}"
+  mkdir -p "${host_firmware_dir}"
   firmware_mount=(--volume "${host_firmware_dir}:/var/lib/firmware")
   worker_args+=(--firmware-path /var/lib/firmware)
 fi
 
 log "loading ${KERNEL_MODULE_NAME} with ${WORKER_IMAGE}; in-tree modules to remove: ${in_tree_modules[*]:-none}"
-if ! podman run --rm --name "${worker_container}" --privileged --user root --network none \
+if ! podman run --rm --pull=never --name "${worker_container}" --privileged --user root --network none \
   --volume "${worker_tmp}:/tmp" \
   --volume "${worker_config}:/etc/kmm-worker/config.yaml:ro" \
-  --volume /lib/modules:/lib/modules:ro \
+  --volume "${host_modules_dir}:/lib/modules:ro" \
   "${firmware_mount[@]}" \
   "${WORKER_IMAGE}" "${worker_args[@]}"; then
   log "the KMM worker failed to load ${KERNEL_MODULE_NAME}; the node keeps its in-tree driver on this boot"

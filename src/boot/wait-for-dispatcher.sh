@@ -1,7 +1,9 @@
 #!/bin/bash
 # Day 1 kernel module loading (cdk8s-kmm-day1): return once NetworkManager-dispatcher has
 # finished its work for this boot, so the image pull does not race the dispatcher scripts
-# that finish network configuration. Gives up after a bounded time instead of spinning.
+# that finish network configuration. Gives up after a bounded time instead of spinning, and
+# then lets the pull go ahead: its retries cover a network that is not quite ready, whereas
+# failing here would skip the pull on every boot where the dispatcher stays busy.
 #
 # Tuning: KMM_DAY1_DISPATCHER_TIMEOUT seconds (120), KMM_DAY1_DISPATCHER_INTERVAL seconds
 # between polls (2).
@@ -10,6 +12,14 @@ set -euo pipefail
 timeout_seconds="${KMM_DAY1_DISPATCHER_TIMEOUT:-120}"
 interval="${KMM_DAY1_DISPATCHER_INTERVAL:-2}"
 unit=NetworkManager-dispatcher.service
+
+# Bash evaluates names inside arithmetic, so a non-number here could run code as root.
+for setting in timeout_seconds interval; do
+  if [[ ! "${!setting}" =~ ^[1-9][0-9]{0,5}$ ]]; then
+    printf '%s must be a positive integer, got %q\n' "${setting}" "${!setting}" >&2
+    exit 2
+  fi
+done
 
 log() {
   printf '%s\n' "$*"
@@ -43,8 +53,8 @@ while true; do
     exit 0
   fi
   if ((poll >= max_polls)); then
-    log "gave up waiting for ${unit} after ${timeout_seconds}s: it is still ${active_state:-in an unknown state} (load state ${load_state:-unknown})"
-    exit 1
+    log "gave up waiting for ${unit} after ${max_polls} polls ${interval}s apart: it is still ${active_state:-in an unknown state} (load state ${load_state:-unknown}); pulling anyway"
+    exit 0
   fi
   poll=$((poll + 1))
   sleep "${interval}"

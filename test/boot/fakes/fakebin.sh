@@ -1,0 +1,296 @@
+#!/bin/bash
+# Test double for the commands the boot scripts run on a node: podman, uname, systemctl,
+# reboot, sync and sleep. The harness installs this file under each of those names; the
+# name it was called by picks the behaviour.
+#
+# Every call is appended to $FAKE_STATE/calls.jsonl as {"tool":..., "argv":[...]}. The
+# node's state lives in files under $FAKE_STATE so that it survives between script runs
+# (several boots) and the harness can steer faults by writing them:
+#   registry/<ref>/      root filesystem of each image the registry serves
+#   store/<ref>/         local podman storage: an image exists when its directory does
+#   containers/<name>    a container that exists, holding its image reference
+#   runs/<n>/            what the n-th `podman run` saw: tmp/ and config.yaml
+#   knobs/kernel         what `uname -r` prints
+#   knobs/pull-failures  how many pulls fail as if the registry were unreachable
+#   knobs/pull-hangs     how many pulls hang until they are killed
+#   knobs/pull-phantom   image references (or `*`) whose pull succeeds but stores nothing
+#   knobs/worker-exit    exit status of `podman run` (the KMM worker)
+#   knobs/worker-hangs   present: `podman run` hangs until it is killed
+#   knobs/dispatcher     lines of `LoadState ActiveState Result`, one used per poll,
+#                        the last one repeated
+# <ref> is the image reference with "%", "/", ":" and "@" percent-encoded.
+set -euo pipefail
+export LC_ALL=C
+PATH=/usr/bin:/bin
+
+state="${FAKE_STATE:?the harness must set FAKE_STATE}"
+tool="${0##*/}"
+knobs="${state}/knobs"
+
+json_string() {
+  local s="$1" out="" c i
+  s="${s//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  if [[ "${s}" == *[$'\x01'-$'\x1f']* ]]; then
+    for ((i = 0; i < ${#s}; i++)); do
+      c="${s:i:1}"
+      if [[ "${c}" == [$'\x01'-$'\x1f'] ]]; then
+        printf -v c '\\u%04x' "'${c}"
+      fi
+      out+="${c}"
+    done
+    s="${out}"
+  fi
+  printf '"%s"' "${s}"
+}
+
+record() {
+  local line arg sep=""
+  line="{\"tool\":$(json_string "${tool}"),\"argv\":["
+  for arg in "$@"; do
+    line+="${sep}$(json_string "${arg}")"
+    sep=","
+  done
+  printf '%s]}\n' "${line}" >>"${state}/calls.jsonl"
+}
+
+fail() {
+  printf 'Error: %s\n' "$*" >&2
+  exit 125
+}
+
+encode() {
+  local s="${1//%/%25}"
+  s="${s//\//%2F}"
+  s="${s//:/%3A}"
+  printf '%s' "${s//@/%40}"
+}
+
+# Consumes one unit of a counter knob; succeeds while the counter was positive.
+take() {
+  local file="${knobs}/$1" n
+  [[ -f "${file}" ]] || return 1
+  n="$(<"${file}")"
+  ((n > 0)) || return 1
+  printf '%s\n' "$((n - 1))" >"${file}"
+}
+
+# Replaces this process, so that a signal sent to it (timeout, systemd) reaches the sleep.
+hang() {
+  exec sleep 3600
+}
+
+image_dir() {
+  printf '%s/store/%s' "${state}" "$(encode "$1")"
+}
+
+require_image() {
+  [[ -d "$(image_dir "$1")" ]] || fail "$1: image not known"
+}
+
+require_free_name() {
+  [[ ! -e "${state}/containers/$1" ]] ||
+    fail "creating container storage: the container name \"$1\" is already in use; you must remove that container to be able to reuse that name: that name is already in use"
+}
+
+podman_pull() {
+  local image="" authfile=""
+  while (($#)); do
+    case "$1" in
+      --quiet | -q) shift ;;
+      --authfile) authfile="$2"; shift 2 ;;
+      -*) fail "fake podman pull: unexpected option $1" ;;
+      *) [[ -z "${image}" ]] || fail "fake podman pull: more than one image"; image="$1"; shift ;;
+    esac
+  done
+  [[ -n "${image}" ]] || fail "fake podman pull: no image"
+  if [[ -n "${authfile}" && ! -f "${authfile}" ]]; then
+    fail "credential file is not accessible: stat ${authfile}: no such file or directory"
+  fi
+  if take pull-hangs; then
+    hang
+  fi
+  local registry_host="${image%%/*}"
+  if take pull-failures; then
+    fail "initializing source docker://${image}: pinging container registry ${registry_host}: Get \"https://${registry_host}/v2/\": dial tcp: connect: connection refused"
+  fi
+  local source
+  source="${state}/registry/$(encode "${image}")"
+  [[ -d "${source}" ]] || fail "initializing source docker://${image}: reading manifest: manifest unknown"
+  if [[ -f "${knobs}/pull-phantom" ]] && grep -qxF -e '*' -e "${image}" "${knobs}/pull-phantom"; then
+    printf 'sha256:%064d\n' 0
+    return 0
+  fi
+  mkdir -p "${state}/store"
+  rm -rf "$(image_dir "${image}")"
+  cp -a "${source}" "$(image_dir "${image}")"
+  printf 'sha256:%064d\n' 1
+}
+
+podman_create() {
+  local name="" image=""
+  while (($#)); do
+    case "$1" in
+      --name) name="$2"; shift 2 ;;
+      --network) shift 2 ;;
+      --pull=never) shift ;;
+      -*) fail "fake podman create: unexpected option $1" ;;
+      *) image="$1"; shift; break ;;
+    esac
+  done
+  [[ -n "${name}" && -n "${image}" ]] || fail "fake podman create: needs --name and an image"
+  require_image "${image}"
+  require_free_name "${name}"
+  mkdir -p "${state}/containers"
+  printf '%s\n' "${image}" >"${state}/containers/${name}"
+  printf '%064d\n' 2
+}
+
+podman_cp() {
+  (($# == 2)) || fail "fake podman cp: expected SOURCE DEST"
+  local source="$1" dest="$2"
+  [[ "${source}" == *:/* ]] || fail "fake podman cp: only container-to-host copies are expected"
+  local name="${source%%:*}" path="${source#*:}"
+  [[ -f "${state}/containers/${name}" ]] || fail "no container with name or ID \"${name}\" found: no such container"
+  local rootfs dir
+  rootfs="$(image_dir "$(<"${state}/containers/${name}")")"
+  # "dir/." copies the directory's contents, as podman cp does.
+  [[ "${path}" == */. ]] || fail "fake podman cp: only DIR/. sources are expected"
+  dir="${path%/.}"
+  [[ -d "${rootfs}${dir}" ]] || fail "\"${dir}\" could not be found on container ${name}: no such file or directory"
+  [[ -d "${dest}" ]] || fail "\"${dest}\" could not be found on the host: no such file or directory"
+  cp -a "${rootfs}${dir}/." "${dest}/"
+}
+
+podman_run() {
+  local name="" image="" remove=false volumes=()
+  while (($#)); do
+    case "$1" in
+      --rm) remove=true; shift ;;
+      --pull=never | --privileged) shift ;;
+      --name) name="$2"; shift 2 ;;
+      --user | --network) shift 2 ;;
+      --volume) volumes+=("$2"); shift 2 ;;
+      -*) fail "fake podman run: unexpected option $1" ;;
+      *) image="$1"; shift; break ;;
+    esac
+  done
+  [[ -n "${name}" && -n "${image}" ]] || fail "fake podman run: needs --name and an image"
+  require_image "${image}"
+  require_free_name "${name}"
+  local volume host_path
+  for volume in "${volumes[@]}"; do
+    host_path="${volume%%:*}"
+    [[ -e "${host_path}" ]] || fail "statfs ${host_path}: no such file or directory"
+  done
+  mkdir -p "${state}/containers" "${state}/runs"
+  printf '%s\n' "${image}" >"${state}/containers/${name}"
+
+  local run_dir container_path
+  run_dir="${state}/runs/$(($(find "${state}/runs" -mindepth 1 -maxdepth 1 | wc -l) + 1))"
+  mkdir -p "${run_dir}"
+  for volume in "${volumes[@]}"; do
+    host_path="${volume%%:*}"
+    container_path="${volume#*:}"
+    container_path="${container_path%%:*}"
+    case "${container_path}" in
+      /tmp) cp -a "${host_path}" "${run_dir}/tmp" ;;
+      /etc/kmm-worker/config.yaml) cp "${host_path}" "${run_dir}/config.yaml" ;;
+    esac
+  done
+
+  if [[ -f "${knobs}/worker-hangs" ]]; then
+    hang
+  fi
+  local status=0
+  if [[ -f "${knobs}/worker-exit" ]]; then
+    status="$(<"${knobs}/worker-exit")"
+  fi
+  printf 'kmm-worker: %s exits with %s\n' "$*" "${status}"
+  if [[ "${remove}" == true ]]; then
+    rm -f "${state}/containers/${name}"
+  fi
+  return "${status}"
+}
+
+podman_rm() {
+  local ignore=false name
+  while (($#)) && [[ "$1" == -* ]]; do
+    case "$1" in
+      --force | -f) shift ;;
+      --ignore | -i) ignore=true; shift ;;
+      *) fail "fake podman rm: unexpected option $1" ;;
+    esac
+  done
+  for name in "$@"; do
+    if [[ -e "${state}/containers/${name}" ]]; then
+      rm -f "${state}/containers/${name}"
+    elif [[ "${ignore}" == false ]]; then
+      fail "no container with name or ID \"${name}\" found: no such container"
+    fi
+  done
+}
+
+fake_podman() {
+  local command="${1:-}"
+  shift || true
+  case "${command}" in
+    image)
+      [[ "${1:-}" == exists && $# -eq 2 ]] || fail "fake podman image: only 'exists IMAGE' is expected"
+      [[ -d "$(image_dir "$2")" ]]
+      ;;
+    pull) podman_pull "$@" ;;
+    create) podman_create "$@" ;;
+    cp) podman_cp "$@" ;;
+    run) podman_run "$@" ;;
+    rm) podman_rm "$@" ;;
+    *) fail "fake podman: unexpected command ${command}" ;;
+  esac
+}
+
+fake_systemctl() {
+  [[ "${1:-}" == show ]] || fail "fake systemctl: only show is expected"
+  shift
+  local properties=() unit=""
+  while (($#)); do
+    case "$1" in
+      --property=*) properties+=("${1#--property=}"); shift ;;
+      -*) fail "fake systemctl show: unexpected option $1" ;;
+      *) unit="$1"; shift ;;
+    esac
+  done
+  [[ "${unit}" == NetworkManager-dispatcher.service ]] || fail "fake systemctl: unexpected unit ${unit}"
+  local file="${knobs}/dispatcher" line load active result
+  [[ -f "${file}" ]] || fail "fake systemctl: the test did not set the dispatcher state"
+  IFS= read -r line <"${file}"
+  if (($(wc -l <"${file}") > 1)); then
+    sed -i 1d "${file}"
+  fi
+  read -r load active result <<<"${line}"
+  # systemctl prints properties in its own order, not in the order they were asked for.
+  local property
+  for property in Result ActiveState LoadState; do
+    if [[ " ${properties[*]} " == *" ${property} "* ]]; then
+      case "${property}" in
+        LoadState) printf 'LoadState=%s\n' "${load}" ;;
+        ActiveState) printf 'ActiveState=%s\n' "${active}" ;;
+        Result) printf 'Result=%s\n' "${result}" ;;
+      esac
+    fi
+  done
+}
+
+record "$@"
+case "${tool}" in
+  podman) fake_podman "$@" ;;
+  uname)
+    [[ "$*" == "-r" ]] || fail "fake uname: only -r is expected"
+    cat "${knobs}/kernel"
+    ;;
+  systemctl) fake_systemctl "$@" ;;
+  sleep)
+    [[ $# -eq 1 && "$1" =~ ^[0-9]+$ ]] || fail "fake sleep: expected whole seconds"
+    ;;
+  reboot | sync) ;;
+  *) fail "fakebin.sh called as ${tool}" ;;
+esac
