@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName, claimUnique } from './conflicts';
+import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { resolveMetadata } from './metadata';
 import * as kmm from '../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
 import { checkDns1123Label, checkMachineConfigName, Day1ValidationError, optionalString, validateModuleSettings } from '../validation';
@@ -54,11 +55,21 @@ export interface BootModuleConfigProps {
   readonly workerImage?: string;
 
   /**
-   * Name, namespace, labels and annotations of the BootModuleConfig.
+   * Name, namespace, labels and annotations of the BootModuleConfig. An
+   * `argocd.argoproj.io/sync-wave` annotation here overrides the default wave.
    *
    * @default - named after machineConfigName, in namespace `openshift-machine-config-operator`
    */
   readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Whether the BootModuleConfig carries the Argo CD sync wave `SyncWave.KMM` (5), after the
+   * MachineConfig it names and after the health checks. It is not protected from pruning:
+   * deleting it only stops the operator from rewriting the MachineConfig.
+   *
+   * @default true
+   */
+  readonly syncWaves?: boolean;
 }
 
 /**
@@ -118,6 +129,7 @@ export class BootModuleConfig extends Construct {
       name: props.metadata?.name ?? this.machineConfigName,
       nameField: 'metadata.name',
       defaultNamespace: BOOT_MODULE_CONFIG_NAMESPACE,
+      gitOps: gitOpsPolicy(prefix, GitOpsStage.KMM, { syncWaves: props.syncWaves }, false),
     });
     this.name = metadata.name!;
     this.namespace = metadata.namespace!;

@@ -1,7 +1,10 @@
 import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BootModuleConfig } from './boot-module-config';
 import { claimKernelModule, claimObjectName } from './conflicts';
+import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
+import { healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckProps } from './health-check';
 import { KmmMachineConfigPool } from './kmm-machine-config-pool';
 import { KmmModule } from './kmm-module';
 import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
@@ -48,11 +51,74 @@ export interface Day1KernelModuleProps extends KernelModuleSettings {
 
   /**
    * Extra labels and annotations of the MachineConfig. The role label is set from the pool
-   * and cannot be changed here.
+   * and cannot be changed here; an `argocd.argoproj.io/sync-wave` annotation overrides the
+   * default wave.
    *
-   * @default - the name and the role label only
+   * @default - the name, the role label and the GitOps annotations only
    */
   readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Whether the objects carry Argo CD sync waves: the MachineConfig `SyncWave.MACHINE_CONFIG`
+   * (-5), after its pool; the health check `SyncWave.HEALTH_CHECK` (0); the objects of
+   * `handOverToKmm` `SyncWave.KMM` (5), once every node runs the module.
+   *
+   * @default true
+   */
+  readonly syncWaves?: boolean;
+
+  /**
+   * Whether Argo CD and Flux are told never to delete the MachineConfig, nor the KMM
+   * `Module` of `handOverToKmm` (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`,
+   * `kustomize.toolkit.fluxcd.io/prune: disabled`). Deleting a Day 1 MachineConfig reboots
+   * every node of the pool and removes the driver; deleting the Module makes KMM unload the
+   * module at run time. With protection, removing them from Git leaves them in place (Argo CD
+   * shows them as out of sync) until someone deletes them on purpose.
+   *
+   * @default true
+   */
+  readonly pruneProtection?: boolean;
+
+  /**
+   * Whether to add a `KernelModuleHealthCheck`: a DaemonSet on the pool's nodes whose pods are
+   * ready only while the out-of-tree module is loaded, so that Argo CD or Flux report the app
+   * healthy only once every node of the pool runs it.
+   *
+   * @default false
+   */
+  readonly healthCheck?: boolean;
+
+  /**
+   * Image of the health check (needs `/bin/sh` and `sleep infinity`). Only with `healthCheck`.
+   *
+   * @default 'registry.access.redhat.com/ubi9/ubi-minimal:latest'
+   */
+  readonly healthCheckImage?: string;
+
+  /**
+   * Namespace of the health check. The default one is created by the library; any other
+   * must exist. Only with `healthCheck`.
+   *
+   * @default 'kmm-day1-health'
+   */
+  readonly healthCheckNamespace?: string;
+
+  /**
+   * Node labels of the nodes the health check runs on, for a module given a
+   * `machineConfigPoolName` whose nodes do not carry `node-role.kubernetes.io/<pool name>`.
+   * Not allowed with a `pool`, whose node selector is used. Only with `healthCheck`.
+   *
+   * @default - the pool's node selector, or `{ 'node-role.kubernetes.io/<machineConfigPoolName>': '' }`
+   */
+  readonly healthCheckNodeSelector?: { [key: string]: string };
+
+  /**
+   * Taints of the pool's nodes that the health check tolerates (custom pools are often
+   * tainted NoSchedule). Only with `healthCheck`.
+   *
+   * @default - none
+   */
+  readonly healthCheckTolerations?: kplus.NodeTaintQuery[];
 }
 
 /** Options of `Day1KernelModule.handOverToKmm`. */
@@ -88,6 +154,25 @@ export interface HandOverToKmmOptions {
   readonly bootModuleConfigName?: string;
 
   /**
+   * Where to create the BootModuleConfig and the Module, for example a chart of their own,
+   * so that they are synthesized to their own directory (a Flux Kustomization can then
+   * depend on the MachineConfigs' one). It must belong to the same app.
+   *
+   * @default - this Day1KernelModule
+   */
+  readonly scope?: Construct;
+
+  /**
+   * Whether the MachineConfig is annotated `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`,
+   * so that Flux creates it but never reverts the operator's rewrite of its `spec.config`.
+   * Argo CD has no such annotation: its Application must ignore `/spec/config` of this
+   * MachineConfig (see the example).
+   *
+   * @default true
+   */
+  readonly fluxApplyIfNotPresent?: boolean;
+
+  /**
    * Node labels the KMM `Module` selects. Required when the module was given a
    * `machineConfigPoolName` rather than a `pool`, because only a pool construct knows its
    * node selector; not allowed with a `pool`, whose node selector is used, so that KMM takes
@@ -109,8 +194,10 @@ export interface KmmHandOver {
 
 /**
  * Loads an out-of-tree kernel module at boot, before the network starts, on the nodes of a
- * MachineConfigPool: one MachineConfig, identical to what `produceMachineConfig` returns for
- * the same values.
+ * MachineConfigPool: one MachineConfig whose spec and labels are what `produceMachineConfig`
+ * returns for the same values, plus GitOps annotations (a sync wave after the pool, and
+ * protection from pruning; see `syncWaves` and `pruneProtection`). Optionally, a health check
+ * that reports whether every node of the pool runs the module.
  */
 export class Day1KernelModule extends Construct {
   /** `metadata.name` of the MachineConfig. */
@@ -151,7 +238,15 @@ export class Day1KernelModule extends Construct {
   /** The MachineConfig object. */
   public readonly apiObject: ApiObject;
 
+  /**
+   * The health check, when `healthCheck` is true.
+   *
+   * @default - no health check
+   */
+  public readonly healthCheck?: KernelModuleHealthCheck;
+
   private readonly options: ValidatedMachineConfigOptions;
+  private readonly gitOps: GitOpsPolicy;
   private readonly workerImageGiven: boolean;
   private readonly prefix: string;
   private handedOver?: KmmHandOver;
@@ -201,15 +296,28 @@ export class Day1KernelModule extends Construct {
     this.workerImage = this.options.workerImage;
     this.moduleParameters = Object.freeze([...this.options.moduleParameters]) as string[];
 
+    this.gitOps = gitOpsPolicy(prefix, GitOpsStage.MACHINE_CONFIG, props, true);
+    const healthCheck = this.healthCheckProps(props);
+
     const manifest = machineConfigFromValidated(this.options);
     this.apiObject = new MachineConfig(this, 'Resource', {
       metadata: resolveMetadata(prefix, props.metadata, {
         name: manifest.metadata.name,
         nameField: 'machineConfigName',
         requiredLabels: manifest.metadata.labels,
+        gitOps: this.gitOps,
       }),
       spec: { config: manifest.spec.config },
     });
+    // Explicit order for cdk8s: within a chart the pool comes first in the file, and a pool in
+    // another chart makes that chart's file sort (and be named) before this one.
+    if (props.pool !== undefined) {
+      this.apiObject.node.addDependency(props.pool.apiObject);
+    }
+    if (healthCheck !== undefined) {
+      this.healthCheck = new KernelModuleHealthCheck(this, 'HealthCheck', healthCheck);
+      this.healthCheck.node.addDependency(this.apiObject);
+    }
 
     claimObjectName(this, 'MachineConfig', undefined, this.machineConfigName,
       'Set machineConfigName so that each Day1KernelModule has its own MachineConfig.');
@@ -227,8 +335,10 @@ export class Day1KernelModule extends Construct {
 
   /**
    * Hands the module over to the KMM operator for Day 2 management: creates, as children of
-   * this construct and from this module's own values, a KMM `Module` that targets the same
-   * kernel module, image and nodes, and a `BootModuleConfig` that names this MachineConfig.
+   * this construct (or of `options.scope`) and from this module's own values, a KMM `Module`
+   * that targets the same kernel module, image and nodes, and a `BootModuleConfig` that names
+   * this MachineConfig. Both come after the MachineConfig and its health check (sync wave
+   * `SyncWave.KMM`), and the Module inherits this construct's `pruneProtection`.
    *
    * Trade-offs (from KMM's "kmod upgrade support"):
    * - With the `Module` alone, KMM finds the module already loaded and manages it from then
@@ -241,7 +351,10 @@ export class Day1KernelModule extends Construct {
    *   MachineConfig's name and role, and the unit names derive from that name, so rename
    *   nothing afterwards.
    * - From then on the operator owns `spec.config` of the MachineConfig; a GitOps tool must
-   *   ignore differences there instead of reverting the operator's changes.
+   *   ignore differences there instead of reverting the operator's changes. For Flux, the
+   *   MachineConfig is annotated `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`; an Argo CD
+   *   Application needs `ignoreDifferences` on `/spec/config` of this MachineConfig, with the
+   *   `RespectIgnoreDifferences=true` sync option.
    * - The BootModuleConfig has no field for module parameters: after the operator rewrote
    *   the MachineConfig, a reboot loads the module without them (a synthesis warning says so).
    * - The `Module` has no worker image field (the operator runs its own); a `workerImage`
@@ -284,8 +397,18 @@ export class Day1KernelModule extends Construct {
       : checkDns1123Label(`${prefix}name`, options.name);
     const imageRepoSecret = optionalString(`${prefix}imageRepoSecret`, options.imageRepoSecret);
     const bootModuleConfigName = optionalString(`${prefix}bootModuleConfigName`, options.bootModuleConfigName);
+    if (options.fluxApplyIfNotPresent !== undefined && typeof options.fluxApplyIfNotPresent !== 'boolean') {
+      throw new Day1ValidationError(`${prefix}fluxApplyIfNotPresent`, options.fluxApplyIfNotPresent, 'must be a boolean');
+    }
+    if (options.scope !== undefined && !(Construct.isConstruct(options.scope) && options.scope.node.root === this.node.root)) {
+      throw new Day1ValidationError(`${prefix}scope`, Construct.isConstruct(options.scope) ? options.scope.node.path : options.scope,
+        'must be a construct of the same app as this Day1KernelModule (for example a Chart of that app)');
+    }
+    // Outside this construct, the MachineConfig name (unique in the app) keeps two hand-overs
+    // into one scope apart.
+    const parent = options.scope === undefined ? this : new Construct(options.scope, this.machineConfigName);
 
-    const bootModuleConfig = new BootModuleConfig(this, 'BootModuleConfig', {
+    const bootModuleConfig = new BootModuleConfig(parent, 'BootModuleConfig', {
       machineConfigName: this.machineConfigName,
       machineConfigPoolName: this.poolName,
       kernelModuleImage: this.kernelModuleImage,
@@ -295,8 +418,9 @@ export class Day1KernelModule extends Construct {
       // Unset: the operator's own worker image, which matches the operator version.
       workerImage: this.workerImageGiven ? this.options.workerImage : undefined,
       metadata: bootModuleConfigName === undefined ? undefined : { name: bootModuleConfigName },
+      syncWaves: this.gitOps.syncWaves,
     });
-    const module = new KmmModule(this, 'Module', {
+    const module = new KmmModule(parent, 'Module', {
       kernelModuleName: this.kernelModuleName,
       kernelModuleImage: this.kernelModuleImage,
       selector,
@@ -305,7 +429,24 @@ export class Day1KernelModule extends Construct {
       moduleParameters: this.options.moduleParameters,
       imageRepoSecret,
       metadata: { name, ...(namespace === undefined ? {} : { namespace }) },
+      syncWaves: this.gitOps.syncWaves,
+      pruneProtection: this.gitOps.pruneProtection,
     });
+    // The order the sync waves give Argo CD, also for cdk8s: after the MachineConfig and its
+    // health check in a file, and in another chart, that chart's folder after theirs (for Flux).
+    bootModuleConfig.node.addDependency(this.apiObject);
+    module.node.addDependency(this.apiObject);
+    if (this.healthCheck !== undefined) {
+      bootModuleConfig.node.addDependency(this.healthCheck);
+      module.node.addDependency(this.healthCheck);
+    }
+    if (options.fluxApplyIfNotPresent ?? true) {
+      for (const [key, value] of Object.entries(FLUX_APPLY_IF_NOT_PRESENT)) {
+        if (this.apiObject.metadata.toJson().annotations?.[key] === undefined) {
+          this.apiObject.metadata.addAnnotation(key, value);
+        }
+      }
+    }
     if (this.options.moduleParameters.length > 0) {
       addWarning(this, `module parameters ${JSON.stringify(this.options.moduleParameters)} are not part of the BootModuleConfig `
         + `(its CRD has no field for them): once the KMM operator has rewritten MachineConfig "${this.machineConfigName}", `
@@ -315,7 +456,53 @@ export class Day1KernelModule extends Construct {
     this.handedOver = { bootModuleConfig, module };
     return this.handedOver;
   }
+
+  /** The health check's props, checked before any object is created; undefined without `healthCheck`. */
+  private healthCheckProps(props: Day1KernelModuleProps): KernelModuleHealthCheckProps | undefined {
+    const prefix = this.prefix;
+    if (props.healthCheck !== undefined && typeof props.healthCheck !== 'boolean') {
+      throw new Day1ValidationError(`${prefix}healthCheck`, props.healthCheck, 'must be a boolean');
+    }
+    const settings: Array<[string, unknown]> = [
+      ['healthCheckImage', props.healthCheckImage],
+      ['healthCheckNamespace', props.healthCheckNamespace],
+      ['healthCheckNodeSelector', props.healthCheckNodeSelector],
+      ['healthCheckTolerations', props.healthCheckTolerations],
+    ];
+    if (props.healthCheck !== true) {
+      const given = settings.find(([, value]) => value !== undefined);
+      if (given !== undefined) {
+        throw new Day1ValidationError(`${prefix}${given[0]}`, given[1], 'has no effect without healthCheck: true; set healthCheck: true or remove it');
+      }
+      return undefined;
+    }
+    let nodeSelector: { [key: string]: string };
+    if (this.pool !== undefined) {
+      if (props.healthCheckNodeSelector !== undefined) {
+        throw new Day1ValidationError(`${prefix}healthCheckNodeSelector`, props.healthCheckNodeSelector,
+          `must not be set: the module runs on pool ${JSON.stringify(this.poolName)}, whose node selector the health check uses`);
+      }
+      nodeSelector = { ...this.pool.nodeSelector };
+    } else {
+      // By convention a pool selects its nodes by node-role.kubernetes.io/<pool> (worker and master
+      // do). Nodes of custom pools keep their worker label and also receive the worker
+      // MachineConfigs, so for `worker` too the derived selector matches the nodes that load it.
+      nodeSelector = checkSelector(`${prefix}healthCheckNodeSelector`,
+        props.healthCheckNodeSelector ?? { [`node-role.kubernetes.io/${this.poolName}`]: '' });
+    }
+    const healthCheck: KernelModuleHealthCheckProps = {
+      kernelModuleName: this.options.kernelModuleName,
+      nodeSelector,
+      name: healthCheckNameFor(this.machineConfigName),
+      image: props.healthCheckImage,
+      namespace: props.healthCheckNamespace,
+      tolerations: props.healthCheckTolerations,
+      syncWaves: this.gitOps.syncWaves,
+    };
+    return healthCheck;
+  }
 }
+
 
 /** Stable across synths: derived from values only, never from construct paths or order. */
 function defaultMachineConfigName(poolName: string, kernelModuleName: string): string {

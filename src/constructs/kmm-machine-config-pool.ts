@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName, registerPool } from './conflicts';
+import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { MaxUnavailable } from './max-unavailable';
 import { checkSelector, resolveMetadata } from './metadata';
 import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../imports/machineconfigpool-machineconfiguration.openshift.io';
@@ -51,11 +52,32 @@ export interface KmmMachineConfigPoolProps {
   readonly paused?: boolean;
 
   /**
-   * Extra labels and annotations of the MachineConfigPool.
+   * Extra labels and annotations of the MachineConfigPool. An
+   * `argocd.argoproj.io/sync-wave` annotation here overrides the default wave.
    *
-   * @default - the name only
+   * @default - the name and the GitOps annotations only
    */
   readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Whether the pool carries the Argo CD sync wave `SyncWave.MACHINE_CONFIG_POOL` (-10), so
+   * that Argo CD creates it before the MachineConfigs of its role.
+   *
+   * @default true
+   */
+  readonly syncWaves?: boolean;
+
+  /**
+   * Whether Argo CD and Flux are told never to delete the pool
+   * (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`,
+   * `kustomize.toolkit.fluxcd.io/prune: disabled`). Deleting a custom pool moves its nodes
+   * back to the `worker` pool, which reboots them without the pool's MachineConfigs (and so
+   * without the module); with protection, removing the pool from Git leaves it in place
+   * until someone deletes it on purpose.
+   *
+   * @default true
+   */
+  readonly pruneProtection?: boolean;
 }
 
 /**
@@ -110,7 +132,11 @@ export class KmmMachineConfigPool extends Construct {
     this.paused = props.paused ?? false;
 
     this.apiObject = new MachineConfigPool(this, 'Resource', {
-      metadata: resolveMetadata(prefix, props.metadata, { name: this.name, nameField: 'name' }),
+      metadata: resolveMetadata(prefix, props.metadata, {
+        name: this.name,
+        nameField: 'name',
+        gitOps: gitOpsPolicy(prefix, GitOpsStage.MACHINE_CONFIG_POOL, props, true),
+      }),
       spec: {
         machineConfigSelector: {
           matchExpressions: [{ key: ROLE_LABEL, operator: 'In', values: [this.baseRole, this.name] }],

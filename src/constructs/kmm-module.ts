@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
+import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from './gitops';
 import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import * as kmm from '../imports/module-kmm.sigs.x-k8s.io';
 import { checkDns1123Label, Day1ValidationError, optionalString, validateModuleSettings } from '../validation';
@@ -61,11 +62,34 @@ export interface KmmModuleProps {
   readonly imageRepoSecret?: string;
 
   /**
-   * Name, namespace, labels and annotations of the Module.
+   * Name, namespace, labels and annotations of the Module. An `argocd.argoproj.io/sync-wave`
+   * annotation here overrides the default wave. The Module is annotated
+   * `kustomize.toolkit.fluxcd.io/substitute: disabled`, so that Flux's variable substitution
+   * leaves KMM's `${KERNEL_FULL_VERSION}` alone.
    *
    * @default - named after kernelModuleName (lowercase, "_" as "-"), in namespace `openshift-kmm`
    */
   readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Whether the Module carries the Argo CD sync wave `SyncWave.KMM` (5), after the Day 1
+   * MachineConfigs and their health checks: applied earlier, KMM would replace an in-tree
+   * driver at run time on nodes that have not rebooted yet.
+   *
+   * @default true
+   */
+  readonly syncWaves?: boolean;
+
+  /**
+   * Whether Argo CD and Flux are told never to delete the Module
+   * (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`,
+   * `kustomize.toolkit.fluxcd.io/prune: disabled`). When a Module is deleted, KMM unloads the
+   * module from every selected node at run time; for a NIC driver that takes the nodes off
+   * the network.
+   *
+   * @default true
+   */
+  readonly pruneProtection?: boolean;
 }
 
 /**
@@ -123,6 +147,8 @@ export class KmmModule extends Construct {
       name: this.name,
       nameField: 'metadata.name',
       defaultNamespace: KMM_NAMESPACE,
+      defaultAnnotations: { ...FLUX_SUBSTITUTE_DISABLED },
+      gitOps: gitOpsPolicy(prefix, GitOpsStage.KMM, props, true),
     });
     this.namespace = metadata.namespace!;
 

@@ -1,10 +1,11 @@
 import { ApiObjectMetadata } from 'cdk8s';
+import { GitOpsPolicy, withGitOpsAnnotations } from './gitops';
 import { checkDns1123Label, checkLabelValue, Day1ValidationError } from '../validation';
 
 /*
- * The one place where object metadata is assembled, so that defaults added later (GitOps sync
- * waves, prune protection) apply to every construct of this library in the same way. Not part
- * of the public API.
+ * The one place where object metadata is assembled, so that the GitOps defaults (sync waves,
+ * prune protection; see gitops.ts) apply to every construct of this library in the same way.
+ * Not part of the public API.
  */
 
 /** What a construct decides about its object's metadata; the user's metadata is merged into it. */
@@ -21,11 +22,13 @@ export interface MetadataPlan {
   readonly defaultAnnotations?: { [key: string]: string };
   /** Labels a consumer relies on (e.g. the MachineConfigPool role): the user may not change them. */
   readonly requiredLabels?: { [key: string]: string };
+  /** The GitOps annotations of the object, added underneath the user's annotations. */
+  readonly gitOps?: GitOpsPolicy;
 }
 
 /**
- * `defaults < user metadata < required labels`, with the conflicts that would silently break
- * the object rejected instead of overridden.
+ * `GitOps defaults < defaults < user metadata < required labels`, with the conflicts that would
+ * silently break the object (or its prune protection) rejected instead of overridden.
  *
  * @param prefix prepended to field names in errors (the construct's kind and path)
  * @throws Day1ValidationError naming the metadata field
@@ -54,7 +57,8 @@ export function resolveMetadata(prefix: string, user: ApiObjectMetadata | undefi
   }
   const { name: _name, namespace: _namespace, labels: userLabels, annotations: userAnnotations, ...rest } = given;
   const labels = { ...plan.defaultLabels, ...userLabels, ...required };
-  const annotations = { ...plan.defaultAnnotations, ...userAnnotations };
+  const merged = { ...plan.defaultAnnotations, ...userAnnotations };
+  const annotations = plan.gitOps === undefined ? merged : withGitOpsAnnotations(prefix, merged, plan.gitOps);
   return {
     ...rest,
     name: plan.name,

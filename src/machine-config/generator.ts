@@ -1,7 +1,8 @@
+import { existsSync } from 'fs';
 import { dirname, join } from 'path';
 import { bootScripts, CRIO_WIPE_UNIT, pullUnit, replaceUnit } from '../boot';
-import { IgnitionConfig, ignitionConfig, IgnitionUnit, rootOwnedFile } from '../ignition';
-import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions } from '../validation';
+import { IgnitionConfig, ignitionConfig, IgnitionFile, IgnitionUnit, rootOwnedFile } from '../ignition';
+import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions, yamlReadsAsNumberOrDate } from '../validation';
 
 export const MACHINE_CONFIG_API_VERSION = 'machineconfiguration.openshift.io/v1';
 export const MACHINE_CONFIG_KIND = 'MachineConfig';
@@ -23,9 +24,21 @@ export interface MachineConfigManifest {
   };
 }
 
+/**
+ * The scripts as Ignition files. Their base64 data URLs (some 13 kB, the same in every
+ * MachineConfig) are encoded once per process: encoding them again for each of a thousand
+ * modules cost 40 ms of synthesis.
+ */
+let scriptFiles: IgnitionFile[] | undefined;
+function bootFiles(): IgnitionFile[] {
+  scriptFiles ??= bootScripts().map((script) => rootOwnedFile(script.path, script.contents, SCRIPT_MODE));
+  // Fresh objects for each config: callers, and cdk8s, may keep or change what they are given.
+  return scriptFiles.map((file) => ({ ...file, user: { ...file.user }, group: { ...file.group }, contents: { ...file.contents } }));
+}
+
 /** The Ignition config of one Day 1 module, from options that are already validated. */
 export function ignitionFromValidated(options: ValidatedMachineConfigOptions): IgnitionConfig {
-  const files = bootScripts().map((script) => rootOwnedFile(script.path, script.contents, SCRIPT_MODE));
+  const files = bootFiles();
   const units: IgnitionUnit[] = [
     ...[replaceUnit(options), pullUnit(options)].map((unit) => ({ name: unit.name, enabled: true, contents: unit.contents })),
     { name: CRIO_WIPE_UNIT, enabled: false, mask: true },
@@ -55,25 +68,92 @@ export function renderDay1Ignition(options: ProduceMachineConfigOptions): Igniti
   return ignitionFromValidated(validateMachineConfigOptions(options));
 }
 
-type YamlDump = typeof import('js-yaml').dump;
-let yamlDump: YamlDump | undefined;
+type JsYaml = typeof import('js-yaml');
+
+/**
+ * Where the single-file build is: looked up along this module's node_modules paths, as
+ * `require` would, which takes a fraction of a millisecond; resolving `js-yaml/package.json`
+ * through the package's exports map took two (the CLI's start-up is counted in milliseconds).
+ */
+function jsYamlBundlePath(): string {
+  for (const dir of module.paths) {
+    const candidate = join(dir, 'js-yaml', 'dist', 'js-yaml.js');
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(dirname(require.resolve('js-yaml/package.json')), 'dist', 'js-yaml.js');
+}
+let yamlDump: ((value: unknown) => string) | undefined;
 
 /**
  * js-yaml, loaded on first use from its single-file build: its package entry point pulls in
  * some 25 modules, which is most of the CLI's start-up time. The exports map hides the build,
- * so it is found next to the package.json.
+ * so it is found by path (see jsYamlBundlePath).
+ *
+ * js-yaml quotes a string only when js-yaml would read it as something else, but YAML 1.1
+ * readers (cdk8s's `Include`) and go-yaml (kubectl, oc, Argo CD, Flux) read `1_0` as 10 and
+ * `2001-1-1` as a date. An extra implicit type that "resolves" those strings makes js-yaml
+ * quote them; it is never used to load anything.
  */
-function loadYamlDump(): YamlDump {
+function loadYamlDump(): (value: unknown) => string {
   if (yamlDump === undefined) {
-    const bundle: { dump: YamlDump } = require(join(dirname(require.resolve('js-yaml/package.json')), 'dist', 'js-yaml.js'));
-    yamlDump = bundle.dump;
+    // Loaded lazily (see above): an import would load it, and its 25 modules, at start-up.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bundle: JsYaml = require(jsYamlBundlePath());
+    const misreadElsewhere = new bundle.Type('tag:cdk8s-kmm-day1,2024:misread-elsewhere', {
+      kind: 'scalar',
+      resolve: (data: unknown) => typeof data === 'string'
+        && (yamlReadsAsNumberOrDate(data, 'yaml-1.1') || yamlReadsAsNumberOrDate(data, 'go-yaml')),
+    });
+    const schema = bundle.DEFAULT_SCHEMA.extend({ implicit: [misreadElsewhere] });
+    yamlDump = (value) => bundle.dump(value, { lineWidth: -1, noRefs: true, quotingType: '"', schema });
   }
   return yamlDump;
 }
 
 /** Serialises a manifest as one YAML document with a trailing newline, byte-stable. */
 export function toYaml(manifest: object): string {
-  return loadYamlDump()(manifest, { lineWidth: -1, noRefs: true, quotingType: '"' });
+  return loadYamlDump()(manifest);
+}
+
+/** What js-yaml writes unquoted wherever it stands: no indicator first, no ": ", " #", space or quote. */
+const PLAIN_DATA_URL_RE = /^data:[a-z]+\/[a-z]+;charset=utf-8;base64,[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The MachineConfig as YAML. The three data URLs are 13 kB of base64 that js-yaml scans
+ * character by character to choose a quoting style: a third of the CLI's own run time (the
+ * code is never optimised in a process that dumps one document) and of `produceMachineConfig`'s
+ * in a long-running one. They are dumped as short stand-ins and put in afterwards: a base64
+ * data URL is written unquoted wherever it stands, and lineWidth -1 never folds it, so the text
+ * is exactly that of dumping the whole object (test/machine-config's golden file and
+ * test/property check it).
+ */
+function machineConfigYaml(manifest: MachineConfigManifest): string {
+  const files = manifest.spec.config.storage.files;
+  const sources = files.map((file) => file.contents.source);
+  const standIns = files.map((_, i) => `kmm-day1-script-${i}`);
+  if (!sources.every((source) => PLAIN_DATA_URL_RE.test(source))) {
+    return toYaml(manifest);
+  }
+  const withStandIns: MachineConfigManifest = {
+    ...manifest,
+    spec: {
+      config: {
+        ...manifest.spec.config,
+        storage: { ...manifest.spec.config.storage, files: files.map((file, i) => ({ ...file, contents: { source: standIns[i] } })) },
+      },
+    },
+  };
+  let text = toYaml(withStandIns);
+  for (let i = 0; i < files.length; i++) {
+    const needle = `source: ${standIns[i]}\n`;
+    const at = text.indexOf(needle);
+    // Anywhere else (a unit cannot hold it, but a later change might) the plain dump is the truth.
+    if (at < 0 || text.indexOf(needle, at + 1) >= 0) {
+      return toYaml(manifest);
+    }
+    text = `${text.slice(0, at)}source: ${sources[i]}\n${text.slice(at + needle.length)}`;
+  }
+  return text;
 }
 
 /**
@@ -84,5 +164,5 @@ export function toYaml(manifest: object): string {
  * @throws Error naming the field, the value and the rule when an option is invalid
  */
 export function produceMachineConfig(options: ProduceMachineConfigOptions): string {
-  return toYaml(machineConfigFromValidated(validateMachineConfigOptions(options)));
+  return machineConfigYaml(machineConfigFromValidated(validateMachineConfigOptions(options)));
 }

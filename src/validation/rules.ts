@@ -1,4 +1,5 @@
 import { Day1ValidationError } from './error';
+import { yamlReadsAsNumberOrDate } from './yaml-text';
 
 /*
  * Field rules. Each check throws a Day1ValidationError naming the field; the regular
@@ -35,7 +36,24 @@ export const MAX_MACHINE_CONFIG_NAME_LENGTH = 255 - '-pull-kernel-module-image.s
 /** The kernel's MODULE_NAME_LEN (64 bytes on 64-bit) minus the pointer-sized header and NUL. */
 export const MAX_KERNEL_MODULE_NAME_LENGTH = 55;
 export const MAX_FIRMWARE_PATH_LENGTH = 1024;
+/** NAME_MAX: no Linux filesystem holds a longer directory name, so such a path is never in an image. */
+export const MAX_FIRMWARE_PATH_SEGMENT_LENGTH = 255;
 export const MAX_MODULE_PARAMETER_LENGTH = 1024;
+
+/**
+ * cdk8s writes manifests as YAML 1.1 and quotes only what YAML 1.1 reads as something other
+ * than text. A name such as `0o17` or `0X1F` is text to YAML 1.1 but a number to YAML 1.2,
+ * js-yaml and go-yaml (kubectl, oc, Argo CD, Flux), so it would reach the API server as a
+ * number. (produceMachineConfig's writer quotes every form that any of them misreads.)
+ */
+function checkYamlText(field: string, value: string): void {
+  if (!yamlReadsAsNumberOrDate(value, 'yaml-1.1')
+    && (['yaml-1.2', 'js-yaml', 'go-yaml'] as const).some((reader) => yamlReadsAsNumberOrDate(value, reader))) {
+    throw new Day1ValidationError(field, value,
+      'must not be a number to YAML 1.2 and go-yaml that YAML 1.1 reads as text (such as 0o17 or 0X1F): cdk8s would write it unquoted, '
+      + 'and kubectl, Argo CD and Flux would read a number');
+  }
+}
 
 function requireString(field: string, value: unknown): string {
   if (value === undefined || value === null) {
@@ -74,6 +92,7 @@ export function checkKernelModuleImage(field: string, value: unknown): string {
       'must be an OCI image repository name ([registry[:port]/]path, path components of [a-z0-9] joined by ".", "_", "__" or "-")');
   }
   checkImageNameLength(field, image, image);
+  checkYamlText(field, image);
   return image;
 }
 
@@ -86,6 +105,7 @@ export function checkImageReference(field: string, value: unknown): string {
       'must be an OCI image reference ([registry[:port]/]path[:tag][@algorithm:hex], lowercase path)');
   }
   checkImageNameLength(field, image, parsed[1]);
+  checkYamlText(field, image);
   return image;
 }
 
@@ -105,6 +125,7 @@ export function checkKernelModuleName(field: string, value: unknown): string {
   if (name.length > MAX_KERNEL_MODULE_NAME_LENGTH) {
     throw new Day1ValidationError(field, name, `must be at most ${MAX_KERNEL_MODULE_NAME_LENGTH} characters (it has ${name.length})`);
   }
+  checkYamlText(field, name);
   return name;
 }
 
@@ -119,6 +140,7 @@ export function checkMachineConfigName(field: string, value: unknown): string {
     throw new Day1ValidationError(field, name,
       `must be at most ${MAX_MACHINE_CONFIG_NAME_LENGTH} characters (it has ${name.length}) so that the unit name <name>-pull-kernel-module-image.service fits systemd's 255-character limit`);
   }
+  checkYamlText(field, name);
   return name;
 }
 
@@ -129,6 +151,7 @@ export function checkLabelValue(field: string, value: unknown): string {
     throw new Day1ValidationError(field, v,
       'must be a Kubernetes label value: at most 63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit');
   }
+  checkYamlText(field, v);
   return v;
 }
 
@@ -139,6 +162,7 @@ export function checkDns1123Label(field: string, value: unknown): string {
     throw new Day1ValidationError(field, v,
       'must be a DNS-1123 label: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit');
   }
+  checkYamlText(field, v);
   return v;
 }
 
@@ -152,8 +176,14 @@ export function checkFirmwarePath(field: string, value: unknown): string {
     throw new Day1ValidationError(field, p,
       'must be an absolute, normalized directory path made of letters, digits and "._+@-" (no trailing "/", no "//", no whitespace or shell/systemd metacharacters)');
   }
-  if (p.split('/').some((segment) => segment === '.' || segment === '..')) {
+  const segments = p.split('/');
+  if (segments.some((segment) => segment === '.' || segment === '..')) {
     throw new Day1ValidationError(field, p, 'must be normalized: "." and ".." segments are not allowed');
+  }
+  const longest = Math.max(...segments.map((segment) => segment.length));
+  if (longest > MAX_FIRMWARE_PATH_SEGMENT_LENGTH) {
+    throw new Day1ValidationError(field, p,
+      `must not have a directory name longer than ${MAX_FIRMWARE_PATH_SEGMENT_LENGTH} characters (NAME_MAX; it has one of ${longest})`);
   }
   return p;
 }

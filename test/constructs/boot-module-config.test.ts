@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { errorOf, only, synthManifests } from './helpers';
+import { errorOf, MODULE_ANNOTATIONS, only, synthManifests, syncWave } from './helpers';
 import { bootModuleConfigFull, bootModuleConfigMinimal, build, kmmModule, WORKER } from './scenarios';
 import { BootModuleConfig, BootModuleConfigProps, KmmModule, KmmModuleProps } from '../../src';
 
@@ -9,7 +9,7 @@ describe('BootModuleConfig', () => {
     expect(bmc).toEqual({
       apiVersion: 'kmm.sigs.x-k8s.io/v1beta1',
       kind: 'BootModuleConfig',
-      metadata: { name: 'worker-kmod-config', namespace: 'openshift-machine-config-operator' },
+      metadata: { name: 'worker-kmod-config', namespace: 'openshift-machine-config-operator', annotations: syncWave('5') },
       spec: {
         machineConfigName: 'worker-kmod-config',
         machineConfigPoolName: 'worker',
@@ -21,7 +21,7 @@ describe('BootModuleConfig', () => {
 
   test('every field set', () => {
     const bmc = only(synthManifests(build(bootModuleConfigFull)), 'BootModuleConfig');
-    expect(bmc.metadata).toEqual({ name: 'example-bmc', namespace: 'kmm-boot', labels: { team: 'net' } });
+    expect(bmc.metadata).toEqual({ name: 'example-bmc', namespace: 'kmm-boot', labels: { team: 'net' }, annotations: syncWave('5') });
     expect(bmc.spec).toEqual({
       machineConfigName: 'worker-kmod-config',
       machineConfigPoolName: 'worker',
@@ -82,7 +82,7 @@ describe('KmmModule', () => {
   test('field by field', () => {
     const module = only(synthManifests(build(kmmModule)), 'Module');
     expect(module.apiVersion).toBe('kmm.sigs.x-k8s.io/v1beta1');
-    expect(module.metadata).toEqual({ name: 'my-module', namespace: 'openshift-kmm' });
+    expect(module.metadata).toEqual({ name: 'my-module', namespace: 'openshift-kmm', annotations: MODULE_ANNOTATIONS });
     expect(module.spec).toEqual({
       moduleLoader: {
         container: {

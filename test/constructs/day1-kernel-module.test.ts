@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { load } from 'js-yaml';
-import { errorOf, Manifest, only, synthManifests, testApp } from './helpers';
+import { errorOf, MACHINE_CONFIG_ANNOTATIONS, Manifest, only, synthManifests, testApp } from './helpers';
 import { build, IMAGE, moduleFull, moduleInPool, WORKER } from './scenarios';
 import { Day1KernelModule, Day1KernelModuleProps, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
 import { ignitionFromValidated } from '../../src/machine-config';
@@ -11,22 +11,32 @@ function produced(options: ProduceMachineConfigOptions): Manifest {
 }
 
 describe('Day1KernelModule', () => {
-  test('in a pool: the MachineConfig is exactly what produceMachineConfig returns', () => {
+  test('in a pool: the MachineConfig is what produceMachineConfig returns, plus the GitOps annotations', () => {
     const manifests = synthManifests(build(moduleInPool));
     const machineConfig = only(manifests, 'MachineConfig');
-    expect(machineConfig).toEqual(produced({
+    const expected = produced({
       machineConfigName: '99-sfc-kmm-day1-ice',
       machineConfigPoolRef: 'sfc',
       kernelModuleImage: IMAGE,
       kernelModuleName: 'ice',
-    }));
+    });
+    // The generator's output stays free of GitOps annotations; only the construct adds them.
+    expect(expected.metadata).toEqual({ name: '99-sfc-kmm-day1-ice', labels: { 'machineconfiguration.openshift.io/role': 'sfc' } });
+    expect(machineConfig.spec).toEqual(expected.spec);
+    expect(machineConfig.spec.config).toEqual(expected.spec.config);
+    expect(machineConfig.metadata).toEqual({ ...expected.metadata, annotations: MACHINE_CONFIG_ANNOTATIONS });
+    expect({ ...machineConfig, metadata: expected.metadata }).toEqual(expected);
   });
 
   test('in a pool: field by field', () => {
     const machineConfig = only(synthManifests(build(moduleInPool)), 'MachineConfig');
     expect(machineConfig.apiVersion).toBe('machineconfiguration.openshift.io/v1');
     expect(machineConfig.kind).toBe('MachineConfig');
-    expect(machineConfig.metadata).toEqual({ name: '99-sfc-kmm-day1-ice', labels: { 'machineconfiguration.openshift.io/role': 'sfc' } });
+    expect(machineConfig.metadata).toEqual({
+      name: '99-sfc-kmm-day1-ice',
+      labels: { 'machineconfiguration.openshift.io/role': 'sfc' },
+      annotations: MACHINE_CONFIG_ANNOTATIONS,
+    });
     expect(Object.keys(machineConfig.spec)).toEqual(['config']);
     expect(machineConfig.spec.config.ignition.version).toBe('3.2.0');
     const units = machineConfig.spec.config.systemd.units.map((u: { name: string }) => u.name);
@@ -53,21 +63,26 @@ describe('Day1KernelModule', () => {
     expect(machineConfig.metadata).toEqual({
       name: '10-worker-ice',
       labels: { 'machineconfiguration.openshift.io/role': 'worker', 'team': 'net' },
-      annotations: { 'example.com/ticket': 'NET-1' },
+      annotations: { ...MACHINE_CONFIG_ANNOTATIONS, 'example.com/ticket': 'NET-1' },
     });
     const expected = produced(options);
     expect({ ...machineConfig, metadata: expected.metadata }).toEqual(expected);
   });
 
-  test('a pool name string; the construct\'s own toJson equals produceMachineConfig', () => {
+  test('a pool name string; the construct\'s own toJson equals produceMachineConfig in spec, name and labels', () => {
     const chart = Testing.chart();
     const module = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    expect(module.apiObject.toJson()).toEqual(produced({
+    const expected = produced({
       machineConfigName: '99-worker-kmm-day1-ice',
       machineConfigPoolRef: 'worker',
       kernelModuleImage: IMAGE,
       kernelModuleName: 'ice',
-    }));
+    });
+    const { metadata, ...rest } = module.apiObject.toJson();
+    const { metadata: expectedMetadata, ...expectedRest } = expected;
+    expect(rest).toEqual(expectedRest);
+    expect(rest.spec.config).toEqual(expectedRest.spec.config);
+    expect(metadata).toEqual({ ...expectedMetadata, annotations: MACHINE_CONFIG_ANNOTATIONS });
   });
 
   test('public fields', () => {

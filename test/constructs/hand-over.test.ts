@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { errorOf, only, synthManifests, testApp } from './helpers';
+import { errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MODULE_ANNOTATIONS, only, synthManifests, syncWave, testApp } from './helpers';
 import { build, handOverFromPool, handOverFull, IMAGE, WORKER } from './scenarios';
 import { Day1KernelModule, KmmMachineConfigPool } from '../../src';
 import { warningsOf } from '../../src/constructs/warnings';
@@ -19,10 +19,11 @@ describe('Day1KernelModule.handOverToKmm', () => {
     const manifests = synthManifests(build(handOverFromPool));
     expect(manifests.map((m) => m.kind)).toEqual(['MachineConfigPool', 'MachineConfig', 'BootModuleConfig', 'Module']);
     const machineConfig = only(manifests, 'MachineConfig');
+    expect(machineConfig.metadata.annotations).toEqual(HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS);
     expect(only(manifests, 'BootModuleConfig')).toEqual({
       apiVersion: 'kmm.sigs.x-k8s.io/v1beta1',
       kind: 'BootModuleConfig',
-      metadata: { name: '99-sfc-kmm-day1-ice', namespace: 'openshift-machine-config-operator' },
+      metadata: { name: '99-sfc-kmm-day1-ice', namespace: 'openshift-machine-config-operator', annotations: syncWave('5') },
       spec: {
         machineConfigName: machineConfig.metadata.name,
         machineConfigPoolName: machineConfig.metadata.labels!['machineconfiguration.openshift.io/role'],
@@ -33,7 +34,7 @@ describe('Day1KernelModule.handOverToKmm', () => {
     expect(only(manifests, 'Module')).toEqual({
       apiVersion: 'kmm.sigs.x-k8s.io/v1beta1',
       kind: 'Module',
-      metadata: { name: 'ice', namespace: 'openshift-kmm' },
+      metadata: { name: 'ice', namespace: 'openshift-kmm', annotations: MODULE_ANNOTATIONS },
       spec: {
         moduleLoader: {
           container: {
@@ -49,7 +50,7 @@ describe('Day1KernelModule.handOverToKmm', () => {
   test('every option set, from a pool name and a node selector', () => {
     const manifests = synthManifests(build(handOverFull));
     const bmc = only(manifests, 'BootModuleConfig');
-    expect(bmc.metadata).toEqual({ name: 'ice-bmc', namespace: 'openshift-machine-config-operator' });
+    expect(bmc.metadata).toEqual({ name: 'ice-bmc', namespace: 'openshift-machine-config-operator', annotations: syncWave('5') });
     expect(bmc.spec).toEqual({
       machineConfigName: '99-worker-kmm-day1-ice-oot',
       machineConfigPoolName: 'worker',
@@ -60,7 +61,7 @@ describe('Day1KernelModule.handOverToKmm', () => {
       workerImage: WORKER,
     });
     const module = only(manifests, 'Module');
-    expect(module.metadata).toEqual({ name: 'ice', namespace: 'kmm' });
+    expect(module.metadata).toEqual({ name: 'ice', namespace: 'kmm', annotations: MODULE_ANNOTATIONS });
     expect(module.spec).toEqual({
       moduleLoader: {
         container: {

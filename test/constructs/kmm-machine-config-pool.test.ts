@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { errorOf, only, synthManifests, testApp } from './helpers';
+import { errorOf, only, PRUNE_PROTECTION, synthManifests, syncWave, testApp } from './helpers';
 import { build, poolCustom, poolDefaults } from './scenarios';
 import { KmmMachineConfigPool, MaxUnavailable } from '../../src';
 
@@ -8,7 +8,7 @@ describe('KmmMachineConfigPool', () => {
     const pool = only(synthManifests(build(poolDefaults)), 'MachineConfigPool');
     expect(pool.apiVersion).toBe('machineconfiguration.openshift.io/v1');
     expect(pool.kind).toBe('MachineConfigPool');
-    expect(pool.metadata).toEqual({ name: 'sfc' });
+    expect(pool.metadata).toEqual({ name: 'sfc', annotations: { ...syncWave('-10'), ...PRUNE_PROTECTION } });
     expect(pool.spec.machineConfigSelector).toEqual({
       matchExpressions: [{ key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['worker', 'sfc'] }],
     });
@@ -20,7 +20,7 @@ describe('KmmMachineConfigPool', () => {
 
   test('every option set', () => {
     const pool = only(synthManifests(build(poolCustom)), 'MachineConfigPool');
-    expect(pool.metadata).toEqual({ name: 'sfc', labels: { team: 'net' }, annotations: { 'example.com/owner': 'net-team' } });
+    expect(pool.metadata).toEqual({ name: 'sfc', labels: { team: 'net' }, annotations: { ...syncWave('-10'), ...PRUNE_PROTECTION, 'example.com/owner': 'net-team' } });
     expect(pool.spec.machineConfigSelector.matchExpressions[0].values).toEqual(['worker', 'sfc']);
     expect(pool.spec.nodeSelector).toEqual({ matchLabels: { 'node-role.kubernetes.io/sfc': '', 'example.com/nic': 'e810' } });
     expect(pool.spec.maxUnavailable).toBe('25%');

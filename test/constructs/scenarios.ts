@@ -1,4 +1,5 @@
 import { App, Chart } from 'cdk8s';
+import { NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import { testApp } from './helpers';
 import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule, MaxUnavailable } from '../../src';
 
@@ -102,6 +103,32 @@ export function handOverFull(chart: Chart): void {
   });
 }
 
+export function healthCheckHandedOver(chart: Chart): void {
+  const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
+  new Day1KernelModule(chart, 'ice', {
+    pool,
+    kernelModuleImage: IMAGE,
+    kernelModuleName: 'ice',
+    inTreeModulesToRemove: ['ice'],
+    healthCheck: true,
+    healthCheckTolerations: [NodeTaintQuery.exists('node-role.kubernetes.io/sfc', { effect: TaintEffect.NO_SCHEDULE })],
+  }).handOverToKmm();
+  new Day1KernelModule(chart, 'mlx', {
+    machineConfigPoolName: 'worker',
+    kernelModuleImage: IMAGE,
+    kernelModuleName: 'mlx5-core',
+    healthCheck: true,
+    healthCheckNamespace: 'openshift-kmm',
+  });
+}
+
+export function gitOpsOptedOut(chart: Chart): void {
+  const switches = { syncWaves: false, pruneProtection: false };
+  const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc', ...switches });
+  new Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true, ...switches })
+    .handOverToKmm({ fluxApplyIfNotPresent: false });
+}
+
 export const SCENARIOS: Record<string, (chart: Chart) => void> = {
   poolDefaults,
   poolCustom,
@@ -112,6 +139,8 @@ export const SCENARIOS: Record<string, (chart: Chart) => void> = {
   kmmModule,
   handOverFromPool,
   handOverFull,
+  healthCheckHandedOver,
+  gitOpsOptedOut,
 };
 
 export function build(scenario: (chart: Chart) => void): App {

@@ -1,0 +1,81 @@
+import { App, Chart, YamlOutputType } from 'cdk8s';
+import { NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
+import { writeKustomizations } from './kustomize';
+import { Day1KernelModule, KmmMachineConfigPool, MaxUnavailable } from 'cdk8s-kmm-day1';
+
+/*
+ * Two out-of-tree NIC drivers loaded at boot on a custom pool of nodes, with a health check
+ * each, and the Intel ice driver handed over to the KMM operator.
+ *
+ * One chart per stage, so that each stage is a folder of its own in dist/:
+ *   0000-pool  the MachineConfigPool
+ *   0001-day1  the MachineConfigs, and the health checks that turn healthy once every node
+ *              of the pool has rebooted into the out-of-tree drivers
+ *   0002-kmm   the KMM objects, which must wait for that
+ * Argo CD orders the objects by their sync waves alone and could take all three folders as
+ * one; Flux has no waves, so it needs one Kustomization per folder with `dependsOn` (see
+ * gitops/flux). The folder numbers come from cdk8s itself: each stage's objects depend on
+ * the previous stage's, which makes cdk8s sort the charts and number their folders.
+ */
+
+/** The pool's name, also its role and its node label `node-role.kubernetes.io/oot-nic`. */
+export const POOL_NAME = 'oot-nic';
+
+/** Builds the app; `outdir` defaults to `$CDK8S_OUTDIR` (set by `cdk8s synth`), else `dist`. */
+export function buildApp(outdir?: string): App {
+  const app = new App({ outdir, yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
+  const poolStage = new Chart(app, 'pool');
+  const day1Stage = new Chart(app, 'day1');
+  const kmmStage = new Chart(app, 'kmm');
+
+  const pool = new KmmMachineConfigPool(poolStage, 'pool', {
+    name: POOL_NAME,
+    maxUnavailable: MaxUnavailable.fromNumber(1),
+  });
+  // Nodes of a dedicated pool are often tainted so that only their own workloads land there;
+  // the health checks must run on every one of them, or they prove nothing.
+  const poolTaint = NodeTaintQuery.exists(`node-role.kubernetes.io/${POOL_NAME}`, { effect: TaintEffect.NO_SCHEDULE });
+
+  const ice = new Day1KernelModule(day1Stage, 'ice', {
+    pool,
+    kernelModuleImage: 'quay.io/example/ice-driver',
+    kernelModuleName: 'ice',
+    // The in-tree ice driver of the same name is unloaded first; the health check then
+    // requires the out-of-tree build, so a silent fallback to the in-tree driver shows.
+    inTreeModulesToRemove: ['ice'],
+    firmwareFilesPath: '/opt/lib/firmware/intel/ice',
+    healthCheck: true,
+    healthCheckTolerations: [poolTaint],
+  });
+
+  new Day1KernelModule(day1Stage, 'sfc', {
+    pool,
+    kernelModuleImage: 'quay.io/example/sfc-driver',
+    kernelModuleName: 'sfc',
+    inTreeModulesToRemove: ['sfc'],
+    // Parameters are why sfc stays a Day 1 module only: the BootModuleConfig the KMM operator
+    // would rewrite the MachineConfig from cannot carry them.
+    moduleParameters: ['rss_cpus=4'],
+    healthCheck: true,
+    healthCheckTolerations: [poolTaint],
+  });
+
+  ice.handOverToKmm({ scope: kmmStage });
+  return app;
+}
+
+/**
+ * Synthesizes the app and writes the kustomization files.
+ *
+ * @returns the output folder
+ */
+export function synth(outdir?: string): string {
+  const app = buildApp(outdir);
+  app.synth();
+  writeKustomizations(app.outdir);
+  return app.outdir;
+}
+
+if (require.main === module) {
+  synth();
+}

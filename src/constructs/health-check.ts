@@ -1,0 +1,308 @@
+import { createHash } from 'crypto';
+import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { claimObjectName } from './conflicts';
+import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
+import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { addWarning } from './warnings';
+import { checkDns1123Label, checkImageReference, checkKernelModuleName, Day1ValidationError } from '../validation';
+
+/**
+ * The health check's image: it needs nothing but `/bin/sh` (the probe uses shell built-ins
+ * only) and a `sleep` that accepts `infinity`. UBI minimal is Red Hat's smallest image with
+ * both, pullable without credentials and usually already mirrored for disconnected clusters.
+ */
+export const DEFAULT_HEALTH_CHECK_IMAGE = 'registry.access.redhat.com/ubi9/ubi-minimal:latest';
+
+/**
+ * The namespace of the health checks; the library creates it (once per app). A dedicated
+ * namespace, because the KMM operator's `openshift-kmm` need not exist yet (or ever) and a
+ * namespace that GitOps creates can also be pruned without touching anything else.
+ */
+export const DEFAULT_HEALTH_CHECK_NAMESPACE = 'kmm-day1-health';
+
+/** The pod label that ties the DaemonSet to its pods; stable, unlike a construct path. */
+const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+const NAME_LABEL = 'app.kubernetes.io/name';
+const NAME_LABEL_VALUE = 'kmm-day1-health-check';
+
+/** Control-plane nodes are tainted NoSchedule; a health check there needs a toleration. */
+const CONTROL_PLANE_ROLE_LABELS = ['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane'];
+
+/** Properties of a `KernelModuleHealthCheck`. */
+export interface KernelModuleHealthCheckProps {
+  /**
+   * Name of the kernel module that must be loaded (as given to modprobe; "-" and "_" are
+   * the same character, sysfs shows "_").
+   */
+  readonly kernelModuleName: string;
+
+  /**
+   * Node labels of the nodes that must have the module loaded: the node selector of the
+   * MachineConfigPool that loads it.
+   *
+   * @example { 'node-role.kubernetes.io/worker': '' }
+   */
+  readonly nodeSelector: { [key: string]: string };
+
+  /**
+   * `metadata.name` of the DaemonSet; also the value of its pods'
+   * `app.kubernetes.io/instance` label, so a DNS-1123 label.
+   *
+   * @default - the kernel module name, lowercase, "_" as "-"
+   */
+  readonly name?: string;
+
+  /**
+   * Image of the checking container. It needs `/bin/sh` and a `sleep` that accepts
+   * `infinity`; nothing else runs in it. Pin a digest for a fleet.
+   *
+   * @default 'registry.access.redhat.com/ubi9/ubi-minimal:latest'
+   */
+  readonly image?: string;
+
+  /**
+   * Namespace of the DaemonSet. The default namespace is created by the library (one
+   * Namespace object per app, labelled for the `restricted` pod security level); any other
+   * namespace must already exist.
+   *
+   * @default 'kmm-day1-health'
+   */
+  readonly namespace?: string;
+
+  /**
+   * Taints of the pool's nodes that the pods tolerate. Custom pools are often tainted so that
+   * only their own workloads run there; without a matching toleration the DaemonSet schedules
+   * no pod at all there, and a DaemonSet without pods counts as healthy.
+   *
+   * @default - no toleration (beyond those Kubernetes gives every DaemonSet)
+   */
+  readonly tolerations?: kplus.NodeTaintQuery[];
+
+  /**
+   * Whether a pod is ready only if the loaded module is the out-of-tree build (its sysfs
+   * `taint` has the `O` flag). With the default, a node where the out-of-tree module failed
+   * to load and the in-tree driver of the same name is in use shows as not ready; turn it
+   * off only for a module that has no in-tree namesake and is built as in-tree.
+   *
+   * @default true
+   */
+  readonly requireOutOfTree?: boolean;
+
+  /**
+   * Whether the DaemonSet (and the namespace it creates) carries the Argo CD sync wave
+   * `SyncWave.HEALTH_CHECK` (0): after the MachineConfigs, before the KMM objects, so that
+   * the KMM objects wait until every node runs the out-of-tree module.
+   *
+   * @default true
+   */
+  readonly syncWaves?: boolean;
+}
+
+/**
+ * A health signal for a kernel module: a DaemonSet on the nodes that must load it, whose
+ * pods are ready only while the module is loaded (and, by default, is the out-of-tree
+ * build). Argo CD, Flux (`wait: true`) and `kubectl rollout status` then report the
+ * DaemonSet healthy only once every node of the pool runs the module.
+ *
+ * The pods are unprivileged (the `restricted` pod security level, OpenShift's
+ * `restricted-v2` SCC): sysfs inside any container shows the host kernel's modules, so they
+ * need no host path, no service account token and no extra capability. The user ID is left
+ * to OpenShift, which assigns one from the namespace's range.
+ */
+export class KernelModuleHealthCheck extends Construct {
+  /** `metadata.name` of the DaemonSet. */
+  public readonly name: string;
+
+  /** `metadata.namespace` of the DaemonSet. */
+  public readonly namespace: string;
+
+  /** Name of the kernel module checked. */
+  public readonly kernelModuleName: string;
+
+  /** The sysfs directory of the module, `/sys/module/<name with "_" for "-">`. */
+  public readonly sysfsPath: string;
+
+  /** Image of the checking container. */
+  public readonly image: string;
+
+  /** Node labels of the nodes checked. */
+  public readonly nodeSelector: { [key: string]: string };
+
+  /** Whether only the out-of-tree build of the module counts as loaded. */
+  public readonly requireOutOfTree: boolean;
+
+  /** The DaemonSet. */
+  public readonly daemonSet: kplus.DaemonSet;
+
+  /**
+   * @throws Error naming the property when a property is invalid
+   */
+  constructor(scope: Construct, id: string, props: KernelModuleHealthCheckProps) {
+    super(scope, id);
+    const prefix = `KernelModuleHealthCheck "${this.node.path}": `;
+    if (props === null || typeof props !== 'object') {
+      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+    }
+    this.kernelModuleName = checkKernelModuleName(`${prefix}kernelModuleName`, props.kernelModuleName);
+    this.nodeSelector = Object.freeze(checkSelector(`${prefix}nodeSelector`, props.nodeSelector));
+    this.name = props.name === undefined
+      ? checkDns1123Label(`${prefix}name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set it explicitly)`,
+        dnsNameFromModuleName(this.kernelModuleName))
+      : checkDns1123Label(`${prefix}name`, props.name);
+    this.image = checkImageReference(`${prefix}image`, props.image ?? DEFAULT_HEALTH_CHECK_IMAGE);
+    const namespace = checkDns1123Label(`${prefix}namespace`, props.namespace ?? DEFAULT_HEALTH_CHECK_NAMESPACE);
+    const tolerations = checkTolerations(`${prefix}tolerations`, props.tolerations);
+    if (props.requireOutOfTree !== undefined && typeof props.requireOutOfTree !== 'boolean') {
+      throw new Day1ValidationError(`${prefix}requireOutOfTree`, props.requireOutOfTree, 'must be a boolean');
+    }
+    this.requireOutOfTree = props.requireOutOfTree ?? true;
+    const gitOps = gitOpsPolicy(prefix, GitOpsStage.HEALTH_CHECK, { syncWaves: props.syncWaves }, false);
+    this.sysfsPath = `/sys/module/${this.kernelModuleName.replace(/-/g, '_')}`;
+
+    const labels = { [NAME_LABEL]: NAME_LABEL_VALUE, [INSTANCE_LABEL]: this.name };
+    const metadata = resolveMetadata(prefix, undefined, {
+      name: this.name,
+      nameField: 'name',
+      defaultNamespace: namespace,
+      defaultLabels: labels,
+      gitOps,
+    });
+    this.namespace = metadata.namespace!;
+
+    this.daemonSet = new kplus.DaemonSet(this, 'Resource', {
+      metadata,
+      // The default selector is a hash of the construct path; a DaemonSet's selector is
+      // immutable, so moving the construct would make every later sync fail.
+      select: false,
+      podMetadata: { labels },
+      automountServiceAccountToken: false,
+      // `sleep` as PID 1 ignores SIGTERM; there is nothing to shut down cleanly.
+      terminationGracePeriod: Duration.seconds(1),
+      securityContext: { ensureNonRoot: true },
+      containers: [{
+        name: 'check',
+        image: this.image,
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        command: ['sleep', 'infinity'],
+        securityContext: {
+          ensureNonRoot: true,
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+        },
+        // The CPU limit leaves room for the probe's shell: at 5m, CFS throttling alone could
+        // push it past its timeout.
+        resources: {
+          cpu: { request: kplus.Cpu.millis(5), limit: kplus.Cpu.millis(50) },
+          memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) },
+        },
+        readiness: kplus.Probe.fromCommand(['/bin/sh', '-c', moduleLoadedScript(this.kernelModuleName, this.sysfsPath, this.requireOutOfTree)], {
+          periodSeconds: Duration.seconds(10),
+          timeoutSeconds: Duration.seconds(5),
+          successThreshold: 1,
+          // A module that disappears shows at the next probe.
+          failureThreshold: 1,
+        }),
+      }],
+    });
+    this.daemonSet.select(kplus.LabelSelector.of({ labels }));
+    if (tolerations.length > 0) {
+      this.daemonSet.scheduling.tolerate(kplus.Node.tainted(...tolerations));
+    }
+    // What cdk8s-plus cannot express: a plain nodeSelector (the pool's, verbatim), the
+    // seccomp profile and dropping every capability (both required by `restricted`), and pod
+    // labels without its construct-path label, which would restart every pod on a refactor.
+    ApiObject.of(this.daemonSet).addJsonPatch(
+      JsonPatch.remove(`/spec/template/metadata/labels/${kplus.Pod.ADDRESS_LABEL.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+      JsonPatch.add('/spec/template/spec/nodeSelector', { ...this.nodeSelector }),
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+    );
+
+    if (namespace === DEFAULT_HEALTH_CHECK_NAMESPACE) {
+      this.daemonSet.node.addDependency(defaultNamespace(this, gitOps));
+    }
+    claimObjectName(this, 'DaemonSet', this.namespace, this.name,
+      'Give each health check its own name (for a Day1KernelModule, its own machineConfigName).');
+    if (tolerations.length === 0 && CONTROL_PLANE_ROLE_LABELS.some((key) => key in this.nodeSelector)) {
+      addWarning(this, `the node selector ${JSON.stringify(this.nodeSelector)} selects control-plane nodes, which are tainted NoSchedule, `
+        + 'and no toleration is set: the DaemonSet will run no pod there and report healthy without checking anything. '
+        + 'Add a toleration for the control-plane taints.');
+    }
+  }
+}
+
+/**
+ * The readiness probe: shell built-ins only, so any image with `/bin/sh` will do. It prints
+ * why a node is not ready, which Kubernetes shows in the pod's events.
+ *
+ * @param kernelModuleName the module name, already validated (letters, digits, "_" and "-")
+ * @param moduleDir the module's sysfs directory
+ */
+export function moduleLoadedScript(kernelModuleName: string, moduleDir: string, requireOutOfTree: boolean): string {
+  const lines = [
+    `m=${moduleDir}`,
+    `if [ ! -e "$m/initstate" ]; then echo "kernel module ${kernelModuleName} is not loaded ($m/initstate does not exist)"; exit 1; fi`,
+    'state=',
+    'read -r state < "$m/initstate" || :',
+    `if [ "$state" != live ]; then echo "kernel module ${kernelModuleName} is not live (initstate: $state)"; exit 1; fi`,
+  ];
+  if (requireOutOfTree) {
+    lines.push(
+      'taint=',
+      'read -r taint < "$m/taint" || :',
+      `case "$taint" in *O*) ;; *) echo "kernel module ${kernelModuleName} is loaded, but it is not the out-of-tree build (taint flags: '$taint')"; exit 1;; esac`,
+    );
+  }
+  lines.push(`echo "kernel module ${kernelModuleName} is live"`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * A DaemonSet name (a DNS-1123 label) that stands for a MachineConfig name (a DNS-1123
+ * subdomain of up to 222 characters): the name itself when it fits, otherwise a readable
+ * prefix and a hash of the whole name, so that distinct MachineConfigs keep distinct names.
+ */
+export function healthCheckNameFor(machineConfigName: string): string {
+  const dashed = machineConfigName.replace(/\./g, '-');
+  if (dashed === machineConfigName && dashed.length <= 63) {
+    return dashed;
+  }
+  const hash = createHash('sha256').update(machineConfigName).digest('hex').slice(0, 8);
+  return `${dashed.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+}
+
+const namespaces = new WeakMap<IConstruct, kplus.Namespace>();
+
+/** The app's one `kmm-day1-health` Namespace, created in the chart of the first health check. */
+function defaultNamespace(scope: IConstruct, gitOps: GitOpsPolicy): kplus.Namespace {
+  const root = scope.node.root;
+  let namespace = namespaces.get(root);
+  if (namespace === undefined) {
+    namespace = new kplus.Namespace(Chart.of(scope), 'kmm-day1-health-namespace', {
+      metadata: resolveMetadata('KernelModuleHealthCheck namespace: ', undefined, {
+        name: DEFAULT_HEALTH_CHECK_NAMESPACE,
+        nameField: 'namespace',
+        defaultLabels: {
+          // The pods are built for the strictest level; enforcing it keeps them that way.
+          'pod-security.kubernetes.io/enforce': 'restricted',
+        },
+        gitOps,
+      }),
+    });
+    namespaces.set(root, namespace);
+  }
+  return namespace;
+}
+
+function checkTolerations(field: string, value: unknown): kplus.NodeTaintQuery[] {
+  if (value === undefined || value === null) {
+    return [];
+  }
+  if (!Array.isArray(value) || value.some((entry) => entry === null || typeof entry !== 'object' || typeof entry._toKube !== 'function')) {
+    throw new Day1ValidationError(field, value, 'must be a list made with NodeTaintQuery.is(), NodeTaintQuery.exists() or NodeTaintQuery.any() (cdk8s-plus-27)');
+  }
+  return value as kplus.NodeTaintQuery[];
+}

@@ -1,0 +1,338 @@
+import { spawnSync } from 'child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Chart, Testing } from 'cdk8s';
+import { NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
+import { byKind, errorOf, Manifest, only, synthManifests, syncWave, testApp } from './helpers';
+import { IMAGE } from './scenarios';
+import { Day1KernelModule, Day1KernelModuleProps, KernelModuleHealthCheck, KernelModuleHealthCheckProps, KmmMachineConfigPool } from '../../src';
+import { healthCheckNameFor, moduleLoadedScript } from '../../src/constructs/health-check';
+import { warningsOf } from '../../src/constructs/warnings';
+import { withShellcheck } from '../util/oracles';
+
+let stderr: jest.SpyInstance;
+beforeEach(() => {
+  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+});
+afterEach(() => stderr.mockRestore());
+
+function synthInPool(props: Partial<Day1KernelModuleProps> = {}, poolNodeSelector?: Record<string, string>): Manifest[] {
+  const { app, chart } = testApp();
+  const pool = new KmmMachineConfigPool(chart, 'pool', { name: 'sfc', nodeSelector: poolNodeSelector });
+  new Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true, ...props });
+  return synthManifests(app);
+}
+
+/** The probe's shell script, as the DaemonSet carries it. */
+function probeScript(daemonSet: Manifest): string {
+  const command: string[] = daemonSet.spec.template.spec.containers[0].readinessProbe.exec.command;
+  expect(command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+  expect(command).toHaveLength(3);
+  return command[2];
+}
+
+describe('Day1KernelModule healthCheck', () => {
+  test('the DaemonSet, in full: the pool\'s nodes, restricted pods, a readiness probe on sysfs', () => {
+    const manifests = synthInPool({}, { 'node-role.kubernetes.io/sfc': '', 'example.com/nic': 'intel-e810' });
+    const daemonSet = only(manifests, 'DaemonSet');
+    const labels = { 'app.kubernetes.io/instance': '99-sfc-kmm-day1-ice', 'app.kubernetes.io/name': 'kmm-day1-health-check' };
+    expect(daemonSet).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: '99-sfc-kmm-day1-ice', namespace: 'kmm-day1-health', labels, annotations: syncWave('0') },
+      spec: {
+        minReadySeconds: 0,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            containers: [{
+              name: 'check',
+              image: 'registry.access.redhat.com/ubi9/ubi-minimal:latest',
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sleep', 'infinity'],
+              readinessProbe: {
+                exec: { command: ['/bin/sh', '-c', moduleLoadedScript('ice', '/sys/module/ice', true)] },
+                failureThreshold: 1,
+                periodSeconds: 10,
+                successThreshold: 1,
+                timeoutSeconds: 5,
+              },
+              resources: { limits: { cpu: '50m', memory: '32Mi' }, requests: { cpu: '5m', memory: '16Mi' } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ['ALL'] },
+                privileged: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+              },
+            }],
+            dnsPolicy: 'ClusterFirst',
+            hostNetwork: false,
+            nodeSelector: { 'node-role.kubernetes.io/sfc': '', 'example.com/nic': 'intel-e810' },
+            restartPolicy: 'Always',
+            securityContext: { fsGroupChangePolicy: 'Always', runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+            setHostnameAsFQDN: false,
+            terminationGracePeriodSeconds: 1,
+          },
+        },
+      },
+    });
+  });
+
+  test('OpenShift assigns the user: no runAsUser or runAsGroup anywhere; no host access, no volumes, no service account token', () => {
+    const daemonSet = only(synthInPool(), 'DaemonSet');
+    const json = JSON.stringify(daemonSet);
+    for (const field of ['runAsUser', 'runAsGroup', 'hostPath', 'volumes', 'volumeMounts', 'hostPID', 'hostIPC', 'serviceAccountName', 'privileged":true']) {
+      expect({ field, present: json.includes(field) }).toEqual({ field, present: false });
+    }
+    expect(daemonSet.spec.template.spec.hostNetwork).toBe(false);
+    expect(daemonSet.spec.template.spec.automountServiceAccountToken).toBe(false);
+  });
+
+  test('one Namespace per app for the default namespace, labelled for the restricted level, ordered before the DaemonSets', () => {
+    const { app, chart } = testApp();
+    const pool = new KmmMachineConfigPool(chart, 'pool', { name: 'sfc' });
+    new Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true });
+    new Day1KernelModule(new Chart(app, 'other'), 'sfc', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'sfc', healthCheck: true });
+    const manifests = synthManifests(app);
+    expect(only(manifests, 'Namespace')).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'kmm-day1-health', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' }, annotations: syncWave('0') },
+      spec: {},
+    });
+    const kinds = manifests.map((m) => `${m.kind} ${m.metadata.name}`);
+    expect(kinds.indexOf('Namespace kmm-day1-health')).toBeLessThan(kinds.indexOf('DaemonSet 99-sfc-kmm-day1-ice'));
+    expect(kinds.indexOf('Namespace kmm-day1-health')).toBeLessThan(kinds.indexOf('DaemonSet 99-sfc-kmm-day1-sfc'));
+    expect(byKind(manifests, 'DaemonSet').map((d) => d.metadata.namespace)).toEqual(['kmm-day1-health', 'kmm-day1-health']);
+  });
+
+  test('another namespace is used as is: it must exist, no Namespace is emitted', () => {
+    const manifests = synthInPool({ healthCheckNamespace: 'openshift-kmm' });
+    expect(byKind(manifests, 'Namespace')).toEqual([]);
+    expect(only(manifests, 'DaemonSet').metadata.namespace).toBe('openshift-kmm');
+  });
+
+  test('healthCheckImage and healthCheckTolerations', () => {
+    const image = 'registry.example.com/tools/ubi-minimal@sha256:' + 'b'.repeat(64);
+    const daemonSet = only(synthInPool({
+      healthCheckImage: image,
+      healthCheckTolerations: [
+        NodeTaintQuery.exists('node-role.kubernetes.io/sfc', { effect: TaintEffect.NO_SCHEDULE }),
+        NodeTaintQuery.is('dedicated', 'nic'),
+      ],
+    }), 'DaemonSet');
+    expect(daemonSet.spec.template.spec.containers[0].image).toBe(image);
+    expect(daemonSet.spec.template.spec.tolerations).toEqual([
+      { key: 'node-role.kubernetes.io/sfc', operator: 'Exists', effect: 'NoSchedule' },
+      { key: 'dedicated', operator: 'Equal', value: 'nic' },
+    ]);
+  });
+
+  test.each([
+    ['worker', undefined, { 'node-role.kubernetes.io/worker': '' }],
+    ['infra', undefined, { 'node-role.kubernetes.io/infra': '' }],
+    ['rt', { 'example.com/rt': 'true' }, { 'example.com/rt': 'true' }],
+  ])('machineConfigPoolName %s (healthCheckNodeSelector %j): the DaemonSet selects %j', (poolName, healthCheckNodeSelector, expected) => {
+    const { app, chart } = testApp();
+    new Day1KernelModule(chart, 'ice', {
+      machineConfigPoolName: poolName, kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true, healthCheckNodeSelector,
+    });
+    expect(only(synthManifests(app), 'DaemonSet').spec.template.spec.nodeSelector).toEqual(expected);
+  });
+
+  test('the module name as sysfs knows it ("-" as "_", case kept), and the public fields', () => {
+    const chart = Testing.chart();
+    const day1 = new Day1KernelModule(chart, 'mlx', {
+      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'Mlx5-Core', healthCheck: true,
+    });
+    const healthCheck = day1.healthCheck!;
+    expect(healthCheck.node.scope).toBe(day1);
+    expect(healthCheck.sysfsPath).toBe('/sys/module/Mlx5_Core');
+    expect(healthCheck.kernelModuleName).toBe('Mlx5-Core');
+    expect([healthCheck.name, healthCheck.namespace, healthCheck.image, healthCheck.requireOutOfTree])
+      .toEqual(['99-worker-kmm-day1-mlx5-core', 'kmm-day1-health', 'registry.access.redhat.com/ubi9/ubi-minimal:latest', true]);
+    expect(healthCheck.nodeSelector).toEqual({ 'node-role.kubernetes.io/worker': '' });
+    expect(probeScript(only(synthManifests(chart.node.root as any), 'DaemonSet')).split('\n')[0]).toBe('m=/sys/module/Mlx5_Core');
+  });
+
+  test('without healthCheck, no DaemonSet and no Namespace', () => {
+    const { app, chart } = testApp();
+    const day1 = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: false });
+    expect(day1.healthCheck).toBeUndefined();
+    expect(synthManifests(app).map((m) => m.kind)).toEqual(['MachineConfig']);
+  });
+
+  test('control-plane nodes without a toleration: a warning that the check would be vacuous', () => {
+    const chart = Testing.chart();
+    const day1 = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'master', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true });
+    const warnings = warningsOf(day1.healthCheck!);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('selects control-plane nodes');
+    expect(warnings[0]).toContain('report healthy without checking anything');
+    const tolerated = new Day1KernelModule(Testing.chart(), 'ice', {
+      machineConfigPoolName: 'master',
+      kernelModuleImage: IMAGE,
+      kernelModuleName: 'ice',
+      healthCheck: true,
+      healthCheckTolerations: [NodeTaintQuery.exists('node-role.kubernetes.io/master')],
+    });
+    expect(warningsOf(tolerated.healthCheck!)).toEqual([]);
+  });
+
+  describe('invalid properties throw at construction, naming the construct, the field and the value', () => {
+    const base: Day1KernelModuleProps = { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true };
+    test.each<[string, Day1KernelModuleProps, string, string]>([
+      ['healthCheck not a boolean', { ...base, healthCheck: 'yes' as any }, 'healthCheck "yes"', 'must be a boolean'],
+      ['an image without healthCheck', { ...base, healthCheck: undefined, healthCheckImage: 'quay.io/x/y' }, 'healthCheckImage "quay.io/x/y"', 'without healthCheck: true'],
+      ['a namespace with healthCheck false', { ...base, healthCheck: false, healthCheckNamespace: 'x' }, 'healthCheckNamespace "x"', 'without healthCheck: true'],
+      ['an invalid image', { ...base, healthCheckImage: 'quay.io/x y' }, 'KernelModuleHealthCheck "test/ice/HealthCheck": image "quay.io/x y"', 'OCI image reference'],
+      ['an invalid namespace', { ...base, healthCheckNamespace: 'Kmm' }, 'KernelModuleHealthCheck "test/ice/HealthCheck": namespace "Kmm"', 'DNS-1123 label'],
+      ['an empty node selector', { ...base, healthCheckNodeSelector: {} }, 'healthCheckNodeSelector {}', 'every node'],
+      ['tolerations that are not NodeTaintQuery', { ...base, healthCheckTolerations: [{ key: 'a' }] as any },
+        'KernelModuleHealthCheck "test/ice/HealthCheck": tolerations [{"key":"a"}]', 'NodeTaintQuery'],
+    ])('%s', (_name, props, fieldAndValue, rule) => {
+      const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message;
+      expect(message).toContain(fieldAndValue.startsWith('KernelModuleHealthCheck') ? fieldAndValue : `Day1KernelModule "test/ice": ${fieldAndValue}`);
+      expect(message).toContain(rule);
+    });
+
+    test('a node selector with a pool', () => {
+      const chart = Testing.chart();
+      const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
+      const message = errorOf(() => new Day1KernelModule(chart, 'ice', { ...base, machineConfigPoolName: undefined, pool, healthCheckNodeSelector: { a: 'b' } })).message;
+      expect(message).toContain('Day1KernelModule "test/ice": healthCheckNodeSelector {"a":"b"}: must not be set');
+      expect(message).toContain('pool "sfc"');
+    });
+  });
+});
+
+describe('the DaemonSet name', () => {
+  test.each([
+    ['99-worker-kmm-day1-ice', '99-worker-kmm-day1-ice'],
+    ['a'.repeat(63), 'a'.repeat(63)],
+  ])('%s fits a DNS-1123 label and is kept', (name, expected) => {
+    expect(healthCheckNameFor(name)).toBe(expected);
+  });
+
+  test('a dotted or long MachineConfig name becomes a label with a hash of the whole name, distinct per name', () => {
+    const long = '99-worker-' + 'x'.repeat(100);
+    const names = [long, `${long}y`, '99-worker.ice', '99-worker-ice'].map(healthCheckNameFor);
+    expect(names[0]).toMatch(/^99-worker-x{44}-[0-9a-f]{8}$/);
+    expect(names[2]).toMatch(/^99-worker-ice-[0-9a-f]{8}$/);
+    expect(names[3]).toBe('99-worker-ice');
+    expect(new Set(names).size).toBe(4);
+    for (const name of names) expect(name.length).toBeLessThanOrEqual(63);
+  });
+
+  test('two health checks of one name in one namespace are a conflict at synthesis', () => {
+    const { app, chart } = testApp();
+    const props: KernelModuleHealthCheckProps = { kernelModuleName: 'ice', nodeSelector: { a: 'b' } };
+    new KernelModuleHealthCheck(chart, 'one', props);
+    new KernelModuleHealthCheck(chart, 'two', props);
+    expect(errorOf(() => app.synthYaml()).message).toContain('DaemonSet "ice" in namespace "kmm-day1-health" is defined 2 times, by test/one and test/two');
+  });
+});
+
+describe('KernelModuleHealthCheck on its own', () => {
+  test('defaults: named after the module; syncWaves and requireOutOfTree switches', () => {
+    const { app, chart } = testApp();
+    const check = new KernelModuleHealthCheck(chart, 'check', {
+      kernelModuleName: 'mlx5_core', nodeSelector: { 'example.com/nic': 'cx6' }, requireOutOfTree: false, syncWaves: false,
+    });
+    expect(check.name).toBe('mlx5-core');
+    const manifests = synthManifests(app);
+    const daemonSet = only(manifests, 'DaemonSet');
+    expect(daemonSet.metadata.annotations).toBeUndefined();
+    expect(only(manifests, 'Namespace').metadata.annotations).toBeUndefined();
+    expect(probeScript(daemonSet)).toBe(moduleLoadedScript('mlx5_core', '/sys/module/mlx5_core', false));
+    expect(probeScript(daemonSet)).not.toContain('taint');
+  });
+
+  test('the selector does not depend on the construct path (a DaemonSet selector is immutable)', () => {
+    const render = (id: string) => {
+      const { app, chart } = testApp();
+      new KernelModuleHealthCheck(new Chart(app, `wrapper-${id}`), id, { kernelModuleName: 'ice', nodeSelector: { a: 'b' } });
+      void chart;
+      return only(synthManifests(app), 'DaemonSet');
+    };
+    expect(render('first')).toEqual(render('second'));
+  });
+
+  test.each<[string, Partial<KernelModuleHealthCheckProps>, string, string]>([
+    ['kernelModuleName invalid', { kernelModuleName: 'ice x' }, 'kernelModuleName "ice x"', 'Linux kernel module name'],
+    ['nodeSelector missing', { nodeSelector: undefined }, 'nodeSelector undefined', 'map of node label'],
+    ['name not a label', { name: 'ice.check' }, 'name "ice.check"', 'DNS-1123 label'],
+    ['requireOutOfTree not a boolean', { requireOutOfTree: 'no' as any }, 'requireOutOfTree "no"', 'must be a boolean'],
+    ['syncWaves not a boolean', { syncWaves: 0 as any }, 'syncWaves 0', 'must be a boolean'],
+  ])('%s', (_name, props, fieldAndValue, rule) => {
+    const message = errorOf(() => new KernelModuleHealthCheck(Testing.chart(), 'check', {
+      kernelModuleName: 'ice', nodeSelector: { a: 'b' }, ...props,
+    } as KernelModuleHealthCheckProps)).message;
+    expect(message).toContain(`KernelModuleHealthCheck "test/check": ${fieldAndValue}`);
+    expect(message).toContain(rule);
+  });
+});
+
+/*
+ * The probe itself, run by a real POSIX shell against a fake /sys/module: the one emitted
+ * into the DaemonSet, with only its first line (the module directory) pointed elsewhere.
+ */
+describe('the readiness probe script', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'kmm-day1-sysfs-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  function run(script: string, files: Record<string, string> | undefined): { status: number | null; stdout: string } {
+    const dir = mkdtempSync(join(root, 'case-'));
+    const moduleDir = join(dir, 'ice');
+    if (files !== undefined) {
+      mkdirSync(moduleDir);
+      for (const [name, contents] of Object.entries(files)) writeFileSync(join(moduleDir, name), contents);
+    }
+    const lines = script.split('\n');
+    expect(lines[0]).toBe('m=/sys/module/ice');
+    const result = spawnSync('/bin/sh', ['-c', [`m=${moduleDir}`, ...lines.slice(1)].join('\n')], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    return { status: result.status, stdout: result.stdout };
+  }
+
+  function emitted(requireOutOfTree: boolean): string {
+    const { app, chart } = testApp();
+    new KernelModuleHealthCheck(chart, 'c', { kernelModuleName: 'ice', nodeSelector: { a: 'b' }, requireOutOfTree });
+    return probeScript(only(synthManifests(app), 'DaemonSet'));
+  }
+
+  test.each<[string, Record<string, string> | undefined, number, string]>([
+    ['not loaded', undefined, 1, 'kernel module ice is not loaded'],
+    ['loading', { initstate: 'coming\n', taint: 'OE\n' }, 1, 'kernel module ice is not live (initstate: coming)'],
+    ['unloading', { initstate: 'going\n', taint: 'OE\n' }, 1, 'not live (initstate: going)'],
+    ['the in-tree build (no taint)', { initstate: 'live\n', taint: '\n' }, 1, 'it is not the out-of-tree build (taint flags: \'\')'],
+    ['an in-tree build, proprietary-tainted', { initstate: 'live\n', taint: 'P\n' }, 1, 'not the out-of-tree build (taint flags: \'P\')'],
+    ['the out-of-tree build, unsigned', { initstate: 'live\n', taint: 'OE\n' }, 0, 'kernel module ice is live'],
+    ['the out-of-tree build, no newline at the end of the files', { initstate: 'live', taint: 'O' }, 0, 'kernel module ice is live'],
+  ])('requireOutOfTree (the default): %s', (_name, files, status, output) => {
+    const result = run(emitted(true), files);
+    expect(result).toEqual({ status, stdout: expect.stringContaining(output) });
+  });
+
+  test.each<[string, Record<string, string> | undefined, number]>([
+    ['not loaded', undefined, 1],
+    ['the in-tree build', { initstate: 'live\n', taint: '\n' }, 0],
+    ['loading', { initstate: 'coming\n' }, 1],
+  ])('requireOutOfTree false: %s', (_name, files, status) => {
+    expect(run(emitted(false), files).status).toBe(status);
+  });
+
+  withShellcheck()('shellcheck finds nothing in either variant', () => {
+    for (const requireOutOfTree of [true, false]) {
+      const result = spawnSync('shellcheck', ['--shell=sh', '--severity=style', '-'], { input: emitted(requireOutOfTree), encoding: 'utf8' });
+      expect({ requireOutOfTree, status: result.status, output: result.stdout + result.stderr }).toEqual({ requireOutOfTree, status: 0, output: '' });
+    }
+  });
+});

@@ -1,0 +1,303 @@
+import { spawnSync } from 'child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, relative } from 'path';
+import { load, loadAll } from 'js-yaml';
+import { buildApp, POOL_NAME, synth } from '../../examples/ice-nic-driver/main';
+import { hasCrd } from '../constructs/helpers';
+import { crdViolations } from '../util/crd';
+import { withCrds, withKubectl } from '../util/oracles';
+
+/*
+ * The example app as users run it: synthesized in-process (through its exported builder,
+ * against src/), and once through the real `cdk8s synth` (ts-node, against the built lib/).
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const EXAMPLE = join(ROOT, 'examples', 'ice-nic-driver');
+/** The path of dist/ inside the repository, as Argo CD and Flux are given it. */
+const DIST_IN_REPO = relative(ROOT, join(EXAMPLE, 'dist')).split('\\').join('/');
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: any;
+}
+
+interface Synthesized {
+  /** file (relative to the output folder) → its text */
+  files: Map<string, string>;
+  /** every object, with the file it is in */
+  objects: Array<{ file: string; object: K8sObject }>;
+}
+
+function readTree(dir: string, prefix = ''): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dir).sort()) {
+    const path = join(dir, entry);
+    const name = prefix === '' ? entry : `${prefix}/${entry}`;
+    if (statSync(path).isDirectory()) {
+      for (const [file, text] of readTree(path, name)) files.set(file, text);
+    } else {
+      files.set(name, readFileSync(path, 'utf8'));
+    }
+  }
+  return files;
+}
+
+function readOutput(dir: string): Synthesized {
+  const files = readTree(dir);
+  const objects: Synthesized['objects'] = [];
+  for (const [file, text] of files) {
+    if (!file.endsWith('.k8s.yaml')) continue;
+    const documents = loadAll(text) as K8sObject[];
+    expect({ file, documents: documents.length }).toEqual({ file, documents: 1 });
+    objects.push({ file, object: documents[0] });
+  }
+  return { files, objects };
+}
+
+const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
+
+const tmpDirs: string[] = [];
+function tmp(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+}
+afterAll(() => tmpDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+let out: Synthesized;
+beforeAll(() => {
+  out = readOutput(synth(tmp('ice-nic-driver-')));
+});
+
+const H = {
+  protection: {
+    'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+    'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+  },
+  wave: (w: string) => ({ 'argocd.argoproj.io/sync-wave': w }),
+};
+
+describe('examples/ice-nic-driver', () => {
+  test('main.ts imports the library by its package name, as a user does', () => {
+    const source = readFileSync(join(EXAMPLE, 'main.ts'), 'utf8');
+    expect(source).toMatch(/from 'cdk8s-kmm-day1';/);
+    expect(source).not.toMatch(/from '\.\.\/|src\//);
+  });
+
+  test('the synthesized objects, stage by stage: file, kind, name and wave', () => {
+    const table = out.objects.map(({ file, object }) => [file, object.kind, object.metadata.name, wave(object)]);
+    expect(table).toEqual([
+      ['0000-pool/MachineConfigPool.oot-nic.k8s.yaml', 'MachineConfigPool', POOL_NAME, -10],
+      ['0001-day1/DaemonSet.99-oot-nic-kmm-day1-ice.k8s.yaml', 'DaemonSet', '99-oot-nic-kmm-day1-ice', 0],
+      ['0001-day1/DaemonSet.99-oot-nic-kmm-day1-sfc.k8s.yaml', 'DaemonSet', '99-oot-nic-kmm-day1-sfc', 0],
+      ['0001-day1/MachineConfig.99-oot-nic-kmm-day1-ice.k8s.yaml', 'MachineConfig', '99-oot-nic-kmm-day1-ice', -5],
+      ['0001-day1/MachineConfig.99-oot-nic-kmm-day1-sfc.k8s.yaml', 'MachineConfig', '99-oot-nic-kmm-day1-sfc', -5],
+      ['0001-day1/Namespace.kmm-day1-health.k8s.yaml', 'Namespace', 'kmm-day1-health', 0],
+      ['0002-kmm/BootModuleConfig.99-oot-nic-kmm-day1-ice.k8s.yaml', 'BootModuleConfig', '99-oot-nic-kmm-day1-ice', 5],
+      ['0002-kmm/Module.ice.k8s.yaml', 'Module', 'ice', 5],
+    ]);
+    expect([...out.files.keys()].filter((f) => !f.endsWith('.k8s.yaml'))).toEqual([
+      '0000-pool/kustomization.yaml', '0001-day1/kustomization.yaml', '0002-kmm/kustomization.yaml', 'kustomization.yaml',
+    ]);
+  });
+
+  withCrds()('every object of a CRD kind conforms to its CRD, with nothing pruned', () => {
+    const checked = out.objects.filter(({ object }) => hasCrd(object));
+    expect(checked.map(({ object }) => object.kind).sort()).toEqual(['BootModuleConfig', 'MachineConfig', 'MachineConfig', 'MachineConfigPool', 'Module']);
+    for (const { file, object } of checked) {
+      expect({ file, violations: crdViolations(object) }).toEqual({ file, violations: [] });
+    }
+  });
+
+  test('GitOps annotations of every object', () => {
+    const annotations = Object.fromEntries(out.objects.map(({ object }) => [key(object), object.metadata.annotations]));
+    expect(annotations).toEqual({
+      'MachineConfigPool//oot-nic': { ...H.wave('-10'), ...H.protection },
+      'MachineConfig//99-oot-nic-kmm-day1-ice': { ...H.wave('-5'), ...H.protection, 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' },
+      'MachineConfig//99-oot-nic-kmm-day1-sfc': { ...H.wave('-5'), ...H.protection },
+      'Namespace//kmm-day1-health': H.wave('0'),
+      'DaemonSet/kmm-day1-health/99-oot-nic-kmm-day1-ice': H.wave('0'),
+      'DaemonSet/kmm-day1-health/99-oot-nic-kmm-day1-sfc': H.wave('0'),
+      'BootModuleConfig/openshift-machine-config-operator/99-oot-nic-kmm-day1-ice': H.wave('5'),
+      'Module/openshift-kmm/ice': { 'kustomize.toolkit.fluxcd.io/substitute': 'disabled', ...H.wave('5'), ...H.protection },
+    });
+  });
+
+  test('the stages are ordered by wave and by folder: pool < MachineConfigs < health checks < KMM objects', () => {
+    const wavesOf = (kind: string) => [...new Set(out.objects.filter(({ object }) => object.kind === kind).map(({ object }) => wave(object)))];
+    const [pool, machineConfig, daemonSet, namespace, bootModuleConfig, module] =
+      ['MachineConfigPool', 'MachineConfig', 'DaemonSet', 'Namespace', 'BootModuleConfig', 'Module'].map(wavesOf);
+    for (const waves of [pool, machineConfig, daemonSet, namespace, bootModuleConfig, module]) expect(waves).toHaveLength(1);
+    expect(pool[0]).toBeLessThan(machineConfig[0]);
+    expect(machineConfig[0]).toBeLessThan(daemonSet[0]);
+    expect(namespace[0]).toBeLessThanOrEqual(daemonSet[0]);
+    expect(daemonSet[0]).toBeLessThan(bootModuleConfig[0]);
+    expect(daemonSet[0]).toBeLessThan(module[0]);
+    // Folder by folder, every wave is later than every wave of the folders before it.
+    const folders = [...new Set(out.objects.map(({ file }) => file.split('/')[0]))];
+    expect(folders).toEqual(['0000-pool', '0001-day1', '0002-kmm']);
+    const range = (folder: string) => out.objects.filter(({ file }) => file.startsWith(`${folder}/`)).map(({ object }) => wave(object));
+    for (let i = 1; i < folders.length; i++) {
+      expect(Math.max(...range(folders[i - 1]))).toBeLessThan(Math.min(...range(folders[i])));
+    }
+  });
+
+  test('the hand-over: ice is handed over on the pool\'s nodes, sfc (which has parameters) is not', () => {
+    const objects = out.objects.map(({ object }) => object);
+    const pool = objects.find((o) => o.kind === 'MachineConfigPool')!;
+    const bootModuleConfig = objects.find((o) => o.kind === 'BootModuleConfig')!;
+    const module = objects.find((o) => o.kind === 'Module')!;
+    expect(bootModuleConfig.spec).toEqual({
+      machineConfigName: '99-oot-nic-kmm-day1-ice',
+      machineConfigPoolName: POOL_NAME,
+      kernelModuleImage: 'quay.io/example/ice-driver',
+      kernelModuleName: 'ice',
+      inTreeModulesToRemove: ['ice'],
+      firmwareFilesPath: '/opt/lib/firmware/intel/ice',
+    });
+    expect(module.spec.selector).toEqual(pool.spec.nodeSelector.matchLabels);
+    expect(module.spec.moduleLoader.container.modprobe).toEqual({ moduleName: 'ice', dirName: '/opt', firmwarePath: '/opt/lib/firmware/intel/ice' });
+  });
+
+  test('the health checks: the pool\'s nodes and taint, restricted pods, a probe that requires the out-of-tree build', () => {
+    const pool = out.objects.find(({ object }) => object.kind === 'MachineConfigPool')!.object;
+    const daemonSets = out.objects.filter(({ object }) => object.kind === 'DaemonSet').map(({ object }) => object);
+    expect(daemonSets.map((d) => d.metadata.name)).toEqual(['99-oot-nic-kmm-day1-ice', '99-oot-nic-kmm-day1-sfc']);
+    for (const daemonSet of daemonSets) {
+      const module = daemonSet.metadata.name.split('-').pop();
+      const pod = daemonSet.spec.template.spec;
+      expect(pod.nodeSelector).toEqual(pool.spec.nodeSelector.matchLabels);
+      expect(pod.tolerations).toEqual([{ key: `node-role.kubernetes.io/${POOL_NAME}`, operator: 'Exists', effect: 'NoSchedule' }]);
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.securityContext).toEqual({ fsGroupChangePolicy: 'Always', runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.volumes).toBeUndefined();
+      expect(pod.containers).toHaveLength(1);
+      const container = pod.containers[0];
+      expect(container.securityContext).toEqual({
+        allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+      });
+      expect(container.command).toEqual(['sleep', 'infinity']);
+      expect(container.resources).toEqual({ limits: { cpu: '50m', memory: '32Mi' }, requests: { cpu: '5m', memory: '16Mi' } });
+      const script: string = container.readinessProbe.exec.command[2];
+      expect(container.readinessProbe.exec.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+      expect(script.split('\n')[0]).toBe(`m=/sys/module/${module}`);
+      expect(script).toContain('case "$taint" in *O*) ;;');
+      expect(JSON.stringify(daemonSet)).not.toMatch(/runAsUser|hostPath|cdk8s\.io\/metadata\.addr/);
+    }
+  });
+
+  test('each kustomization.yaml lists exactly the manifests of its folder, the root one the stage folders in order', () => {
+    const folders = ['0000-pool', '0001-day1', '0002-kmm'];
+    const root = load(out.files.get('kustomization.yaml')!) as { resources: string[] };
+    expect(root).toEqual({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: folders });
+    for (const folder of folders) {
+      const kustomization = load(out.files.get(`${folder}/kustomization.yaml`)!) as { resources: string[] };
+      const manifests = out.objects.filter(({ file }) => file.startsWith(`${folder}/`)).map(({ file }) => file.slice(folder.length + 1));
+      expect(kustomization.resources).toEqual(manifests);
+    }
+  });
+
+  withKubectl()('kubectl kustomize builds dist/ and each stage, and the output is exactly the synthesized objects', () => {
+    const outdir = synth(tmp('ice-nic-driver-kustomize-'));
+    const build = (dir: string) => {
+      const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+      expect({ dir, status: result.status, stderr: result.stderr }).toEqual({ dir, status: 0, stderr: '' });
+      return (loadAll(result.stdout) as K8sObject[]).sort((a, b) => key(a).localeCompare(key(b)));
+    };
+    const expected = (prefix: string) => out.objects.filter(({ file }) => file.startsWith(prefix)).map(({ object }) => object)
+      .sort((a, b) => key(a).localeCompare(key(b)));
+    expect(build(outdir)).toEqual(expected(''));
+    for (const folder of ['0000-pool', '0001-day1', '0002-kmm']) {
+      expect(build(join(outdir, folder))).toEqual(expected(`${folder}/`));
+    }
+  });
+
+  test('synthesis is deterministic: two builds give the same files, byte for byte', () => {
+    expect(readOutput(synth(tmp('ice-nic-driver-again-'))).files).toEqual(out.files);
+  });
+
+  test('buildApp returns the app without writing anything', () => {
+    const outdir = join(tmp('ice-nic-driver-unwritten-'), 'dist');
+    const app = buildApp(outdir);
+    expect(app.charts.map((chart) => chart.node.id)).toEqual(['pool', 'day1', 'kmm']);
+    expect(existsSync(outdir)).toBe(false);
+  });
+
+  test('`cdk8s synth` in the example folder (ts-node, the built lib/) writes the same files', () => {
+    if (!existsSync(join(ROOT, 'lib', 'index.js'))) {
+      throw new Error('lib/ is not built: run `npx projen compile && npx projen post-compile` (the README test command does)');
+    }
+    const outdir = join(tmp('ice-nic-driver-cli-'), 'dist');
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade', '--output', outdir],
+      { cwd: EXAMPLE, encoding: 'utf8' });
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(readTree(outdir)).toEqual(out.files);
+  });
+});
+
+describe('examples/ice-nic-driver/gitops', () => {
+  const gitops = (file: string) => loadAll(readFileSync(join(EXAMPLE, 'gitops', file), 'utf8')) as any[];
+  const handedOver = () => out.objects.filter(({ object }) => object.kind === 'BootModuleConfig').map(({ object }) => object.spec.machineConfigName);
+
+  test('Argo CD: the Application syncs dist/ automatically, with prune and selfHeal', () => {
+    const [application, ...rest] = gitops('argocd/application.yaml');
+    expect(rest).toEqual([]);
+    expect([application.apiVersion, application.kind]).toEqual(['argoproj.io/v1alpha1', 'Application']);
+    expect(application.spec.source).toEqual({
+      repoURL: 'https://git.example.com/platform/cluster-config.git', targetRevision: 'main', path: DIST_IN_REPO,
+    });
+    expect(DIST_IN_REPO).toBe('examples/ice-nic-driver/dist');
+    expect(application.spec.destination).toEqual({ server: 'https://kubernetes.default.svc' });
+    expect(application.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(application.metadata.finalizers).toBeUndefined();
+  });
+
+  test('Argo CD: it ignores /spec/config of exactly the handed-over MachineConfigs, and respects that when syncing', () => {
+    const [application] = gitops('argocd/application.yaml');
+    expect(handedOver()).toEqual(['99-oot-nic-kmm-day1-ice']);
+    expect(application.spec.ignoreDifferences).toEqual(handedOver().map((name) => ({
+      group: 'machineconfiguration.openshift.io', kind: 'MachineConfig', name, jsonPointers: ['/spec/config'],
+    })));
+    expect(application.spec.syncPolicy.syncOptions).toEqual(['RespectIgnoreDifferences=true']);
+  });
+
+  test('Flux: one Kustomization per stage folder, each depending on the one before, pruning, waiting for health', () => {
+    const [source] = gitops('flux/gitrepository.yaml');
+    expect([source.apiVersion, source.kind, source.metadata.namespace]).toEqual(['source.toolkit.fluxcd.io/v1', 'GitRepository', 'flux-system']);
+    expect(source.spec).toEqual({ interval: '5m', url: 'https://git.example.com/platform/cluster-config.git', ref: { branch: 'main' } });
+    const kustomizations = gitops('flux/kustomizations.yaml');
+    const folders = [...new Set(out.objects.map(({ file }) => file.split('/')[0]))];
+    expect(kustomizations.map((k) => k.spec.path)).toEqual(folders.map((folder) => `./${DIST_IN_REPO}/${folder}`));
+    kustomizations.forEach((k, i) => {
+      expect([k.apiVersion, k.kind, k.metadata.namespace]).toEqual(['kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'flux-system']);
+      expect(k.spec.sourceRef).toEqual({ kind: 'GitRepository', name: source.metadata.name });
+      expect(k.spec.prune).toBe(true);
+      expect(k.spec.wait).toBe(true);
+      expect(k.spec.dependsOn).toEqual(i === 0 ? undefined : [{ name: kustomizations[i - 1].metadata.name }]);
+    });
+    // The stage that holds the health checks is the one the KMM stage waits for.
+    const healthFolder = out.objects.find(({ object }) => object.kind === 'DaemonSet')!.file.split('/')[0];
+    const kmmFolder = out.objects.find(({ object }) => object.kind === 'Module')!.file.split('/')[0];
+    const byFolder = (folder: string) => kustomizations.find((k) => k.spec.path.endsWith(`/${folder}`));
+    expect(byFolder(kmmFolder).spec.dependsOn).toEqual([{ name: byFolder(healthFolder).metadata.name }]);
+  });
+
+  test('Flux: a Kustomization path that no stage folder has would fail the sync; every one exists after synthesis', () => {
+    for (const k of gitops('flux/kustomizations.yaml')) {
+      const folder = k.spec.path.replace(`./${DIST_IN_REPO}/`, '');
+      expect({ path: k.spec.path, kustomization: out.files.has(`${folder}/kustomization.yaml`) }).toEqual({ path: k.spec.path, kustomization: true });
+    }
+  });
+
+  withKubectl()('kubectl kustomize builds gitops/flux into the GitRepository and the three Kustomizations', () => {
+    const result = spawnSync('kubectl', ['kustomize', join(EXAMPLE, 'gitops', 'flux')], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    const built = (loadAll(result.stdout) as K8sObject[]).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(built).toEqual(['GitRepository/cluster-config', 'Kustomization/ice-nic-driver-day1', 'Kustomization/ice-nic-driver-kmm', 'Kustomization/ice-nic-driver-pool']);
+  });
+});
