@@ -11,13 +11,15 @@ import { Day1KernelModule, KmmMachineConfigPool } from '../lib';
  * files (the process start and the TypeScript compilation of main.ts are the CLI's and
  * ts-node's, not ours). The built library in lib/ is measured, as users run it.
  *
- * Two layouts: `stages`, the one examples/ice-nic-driver documents (a chart of pools and a
- * chart of Day 1 modules, applied in that order), and `chart-per-pool` (a pool and its modules
- * per chart). cdk8s resolves dependencies across charts by linking every object of one chart
- * to every object of the other, once per chart synthesized, so the layout matters.
+ * Three layouts: `stages` (a chart of pools and a chart of Day 1 modules, ordered by sync
+ * waves), `numbered-stages` (the same with `day1.addDependency(pools)`, as
+ * examples/ice-nic-driver does to number its folders for Flux) and `chart-per-pool` (a pool and
+ * its modules per chart). cdk8s resolves a dependency across charts by linking every object of
+ * one chart to every object of the other and checking each link for cycles, so the layout
+ * matters; the constructs themselves add no cross-chart dependency.
  */
 
-export type SynthLayout = 'stages' | 'chart-per-pool';
+export type SynthLayout = 'stages' | 'numbered-stages' | 'chart-per-pool';
 
 export interface SynthScale {
   readonly modules: number;
@@ -48,8 +50,12 @@ function median(values: readonly number[]): number {
 /** Builds the fleet into `app`. */
 export function buildFleet(app: App, scale: SynthScale): void {
   const perPool = Math.ceil(scale.modules / scale.pools);
-  const poolStage = scale.layout === 'stages' ? new Chart(app, 'pools') : undefined;
-  const day1Stage = scale.layout === 'stages' ? new Chart(app, 'day1') : undefined;
+  const staged = scale.layout !== 'chart-per-pool';
+  const poolStage = staged ? new Chart(app, 'pools') : undefined;
+  const day1Stage = staged ? new Chart(app, 'day1') : undefined;
+  if (scale.layout === 'numbered-stages') {
+    day1Stage!.addDependency(poolStage!);
+  }
   for (let p = 0; p < scale.pools; p++) {
     const own = scale.layout === 'chart-per-pool' ? new Chart(app, `pool-${p}`) : undefined;
     const pool = new KmmMachineConfigPool(poolStage ?? own!, `Pool${p}`, { name: `pool-${p}` });
@@ -101,7 +107,7 @@ export function benchSynth(scale: SynthScale, runs: number, warmUps = 1): SynthF
 }
 
 if (require.main === module) {
-  for (const [scale, runs] of [[SMALL, 9], [LARGE, 5], [{ ...LARGE, layout: 'chart-per-pool' }, 1]] as const) {
+  for (const [scale, runs] of [[SMALL, 9], [LARGE, 5], [{ ...LARGE, layout: 'numbered-stages' }, 1], [{ ...LARGE, layout: 'chart-per-pool' }, 1]] as const) {
     const figures = benchSynth(scale, runs);
     process.stdout.write(`${scale.modules} modules / ${scale.pools} pools (${scale.layout}): ${figures.medianSeconds.toFixed(3)} s median `
       + `(${figures.samplesSeconds.map((s) => s.toFixed(3)).join(', ')}), ${figures.objects} objects\n`);

@@ -14,8 +14,9 @@ import { Day1KernelModule, KmmMachineConfigPool, MaxUnavailable } from 'cdk8s-km
  *   0002-kmm   the KMM objects, which must wait for that
  * Argo CD orders the objects by their sync waves alone and could take all three folders as
  * one; Flux has no waves, so it needs one Kustomization per folder with `dependsOn` (see
- * gitops/flux). The folder numbers come from cdk8s itself: each stage's objects depend on
- * the previous stage's, which makes cdk8s sort the charts and number their folders.
+ * gitops/flux). The folder numbers come from cdk8s itself: each stage chart depends on the
+ * previous one, which makes cdk8s sort the charts and number their folders. (The constructs
+ * add no cross-chart dependencies themselves; see docs/benchmarks.md for why.)
  */
 
 /** The pool's name, also its role and its node label `node-role.kubernetes.io/oot-nic`. */
@@ -27,6 +28,8 @@ export function buildApp(outdir?: string): App {
   const poolStage = new Chart(app, 'pool');
   const day1Stage = new Chart(app, 'day1');
   const kmmStage = new Chart(app, 'kmm');
+  day1Stage.addDependency(poolStage);
+  kmmStage.addDependency(day1Stage);
 
   const pool = new KmmMachineConfigPool(poolStage, 'pool', {
     name: POOL_NAME,

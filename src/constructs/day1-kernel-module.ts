@@ -8,6 +8,7 @@ import { healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckPro
 import { KmmMachineConfigPool } from './kmm-machine-config-pool';
 import { KmmModule } from './kmm-module';
 import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { orderAfter } from './ordering';
 import { addWarning } from './warnings';
 import { MachineConfig } from '../imports/machineconfig-machineconfiguration.openshift.io';
 import { machineConfigFromValidated } from '../machine-config';
@@ -16,6 +17,7 @@ import {
   checkMachineConfigName,
   Day1ValidationError,
   KernelModuleSettings,
+  optionalDns1123Subdomain,
   optionalString,
   validateMachineConfigOptions,
   validateModuleSettings,
@@ -312,11 +314,11 @@ export class Day1KernelModule extends Construct {
     // Explicit order for cdk8s: within a chart the pool comes first in the file, and a pool in
     // another chart makes that chart's file sort (and be named) before this one.
     if (props.pool !== undefined) {
-      this.apiObject.node.addDependency(props.pool.apiObject);
+      orderAfter(this.apiObject, props.pool.apiObject);
     }
     if (healthCheck !== undefined) {
       this.healthCheck = new KernelModuleHealthCheck(this, 'HealthCheck', healthCheck);
-      this.healthCheck.node.addDependency(this.apiObject);
+      orderAfter(this.healthCheck, this.apiObject);
     }
 
     claimObjectName(this, 'MachineConfig', undefined, this.machineConfigName,
@@ -395,8 +397,8 @@ export class Day1KernelModule extends Construct {
       ? checkDns1123Label(`${prefix}name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set it explicitly)`,
         dnsNameFromModuleName(this.kernelModuleName))
       : checkDns1123Label(`${prefix}name`, options.name);
-    const imageRepoSecret = optionalString(`${prefix}imageRepoSecret`, options.imageRepoSecret);
-    const bootModuleConfigName = optionalString(`${prefix}bootModuleConfigName`, options.bootModuleConfigName);
+    const imageRepoSecret = optionalDns1123Subdomain(`${prefix}imageRepoSecret`, options.imageRepoSecret);
+    const bootModuleConfigName = optionalDns1123Subdomain(`${prefix}bootModuleConfigName`, options.bootModuleConfigName);
     if (options.fluxApplyIfNotPresent !== undefined && typeof options.fluxApplyIfNotPresent !== 'boolean') {
       throw new Day1ValidationError(`${prefix}fluxApplyIfNotPresent`, options.fluxApplyIfNotPresent, 'must be a boolean');
     }
@@ -434,11 +436,11 @@ export class Day1KernelModule extends Construct {
     });
     // The order the sync waves give Argo CD, also for cdk8s: after the MachineConfig and its
     // health check in a file, and in another chart, that chart's folder after theirs (for Flux).
-    bootModuleConfig.node.addDependency(this.apiObject);
-    module.node.addDependency(this.apiObject);
+    orderAfter(bootModuleConfig, this.apiObject);
+    orderAfter(module, this.apiObject);
     if (this.healthCheck !== undefined) {
-      bootModuleConfig.node.addDependency(this.healthCheck);
-      module.node.addDependency(this.healthCheck);
+      orderAfter(bootModuleConfig, this.healthCheck);
+      orderAfter(module, this.healthCheck);
     }
     if (options.fluxApplyIfNotPresent ?? true) {
       for (const [key, value] of Object.entries(FLUX_APPLY_IF_NOT_PRESENT)) {

@@ -5,6 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { claimObjectName } from './conflicts';
 import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
 import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { orderAfter } from './ordering';
 import { addWarning } from './warnings';
 import { checkDns1123Label, checkImageReference, checkKernelModuleName, Day1ValidationError } from '../validation';
 
@@ -222,7 +223,7 @@ export class KernelModuleHealthCheck extends Construct {
     );
 
     if (namespace === DEFAULT_HEALTH_CHECK_NAMESPACE) {
-      this.daemonSet.node.addDependency(defaultNamespace(this, gitOps));
+      orderAfter(this.daemonSet, defaultNamespace(this, gitOps));
     }
     claimObjectName(this, 'DaemonSet', this.namespace, this.name,
       'Give each health check its own name (for a Day1KernelModule, its own machineConfigName).');

@@ -1,6 +1,6 @@
 import { ApiObjectMetadata } from 'cdk8s';
 import { GitOpsPolicy, withGitOpsAnnotations } from './gitops';
-import { checkDns1123Label, checkLabelValue, Day1ValidationError } from '../validation';
+import { checkDns1123Label, checkDns1123Subdomain, checkLabelKey, checkLabelValue, Day1ValidationError } from '../validation';
 
 /*
  * The one place where object metadata is assembled, so that the GitOps defaults (sync waves,
@@ -35,6 +35,9 @@ export interface MetadataPlan {
  */
 export function resolveMetadata(prefix: string, user: ApiObjectMetadata | undefined, plan: MetadataPlan): ApiObjectMetadata {
   const given: ApiObjectMetadata = user ?? {};
+  if (given.name !== undefined) {
+    checkDns1123Subdomain(`${prefix}metadata.name`, given.name);
+  }
   if (given.name !== undefined && given.name !== plan.name) {
     throw new Day1ValidationError(`${prefix}metadata.name`, given.name,
       `must not differ from ${plan.nameField} (${JSON.stringify(plan.name)}); set ${plan.nameField} instead`);
@@ -85,9 +88,7 @@ export function checkSelector(field: string, value: unknown): { [key: string]: s
   }
   const selector: { [key: string]: string } = {};
   for (const [key, v] of entries) {
-    if (key === '') {
-      throw new Day1ValidationError(field, value, 'must not have an empty label key');
-    }
+    checkLabelKey(`${field}["${key}"]`, key);
     // Role labels such as node-role.kubernetes.io/<role> carry the empty value, which is valid.
     selector[key] = v === '' ? '' : checkLabelValue(`${field}["${key}"]`, v);
   }

@@ -129,19 +129,40 @@ export function checkKernelModuleName(field: string, value: unknown): string {
   return name;
 }
 
+/** A Kubernetes object name (Secrets, BootModuleConfigs and most other kinds). */
+export function checkDns1123Subdomain(field: string, value: unknown): string {
+  const name = requireNonEmpty(field, value);
+  if (name.length > 253 || !DNS1123_SUBDOMAIN_RE.test(name)) {
+    throw new Day1ValidationError(field, name,
+      'must be a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit');
+  }
+  checkYamlText(field, name);
+  return name;
+}
+
 /** The MachineConfig name; it also prefixes the two unit names. */
 export function checkMachineConfigName(field: string, value: unknown): string {
-  const name = requireNonEmpty(field, value);
-  if (!DNS1123_SUBDOMAIN_RE.test(name)) {
-    throw new Day1ValidationError(field, name,
-      'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit');
-  }
+  const name = checkDns1123Subdomain(field, value);
   if (name.length > MAX_MACHINE_CONFIG_NAME_LENGTH) {
     throw new Day1ValidationError(field, name,
       `must be at most ${MAX_MACHINE_CONFIG_NAME_LENGTH} characters (it has ${name.length}) so that the unit name <name>-pull-kernel-module-image.service fits systemd's 255-character limit`);
   }
-  checkYamlText(field, name);
   return name;
+}
+
+/** A label key: an optional DNS-1123 subdomain prefix and "/", then a name of at most 63 characters. */
+export function checkLabelKey(field: string, value: unknown): string {
+  const key = requireNonEmpty(field, value);
+  const slash = key.indexOf('/');
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS1123_SUBDOMAIN_RE.test(prefix));
+  if (!prefixOk || name.length > 63 || !LABEL_VALUE_RE.test(name)) {
+    throw new Day1ValidationError(field, key,
+      'must be a Kubernetes label key: an optional DNS-1123 subdomain prefix and "/", then at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit');
+  }
+  checkYamlText(field, key);
+  return key;
 }
 
 /** The pool reference becomes the value of the `machineconfiguration.openshift.io/role` label. */
@@ -211,6 +232,12 @@ export function optionalString(field: string, value: unknown): string | undefine
   }
   const s = requireString(field, value);
   return s === '' ? undefined : s;
+}
+
+/** An optional Kubernetes object name: `undefined` and `''` mean "not set". */
+export function optionalDns1123Subdomain(field: string, value: unknown): string | undefined {
+  const name = optionalString(field, value);
+  return name === undefined ? undefined : checkDns1123Subdomain(field, name);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
-import { Day1ValidationError, MAX_MACHINE_CONFIG_NAME_LENGTH } from '../../src/validation';
+import { checkDns1123Subdomain, checkLabelKey, Day1ValidationError, MAX_MACHINE_CONFIG_NAME_LENGTH, optionalDns1123Subdomain } from '../../src/validation';
 import { PULL_UNIT_SUFFIX, REPLACE_UNIT_SUFFIX } from '../../src/boot';
 import { REFERENCE_OPTIONS } from '../util/reference';
 
@@ -98,5 +98,47 @@ describe('validation', () => {
     const error = rejection({ kernelModuleImage: 'x\n'.repeat(200) });
     expect(error.message).toContain('"x\\nx\\n');
     expect(error.message).toMatch(/…\(602 characters\)/);
+  });
+});
+
+describe('Kubernetes name and label-key rules used by the constructs', () => {
+  test.each([
+    ['example.com/role', true],
+    ['node-role.kubernetes.io/oot-nic', true],
+    ['zone', true],
+    ['Example.com/role', false],
+    ['/role', false],
+    ['a/b/c', false],
+    ['role-', false],
+    ['k'.repeat(64), false],
+    ['a b', false],
+  ])('label key %j accepted: %s', (key, ok) => {
+    const check = () => checkLabelKey('nodeSelector["x"]', key);
+    if (ok) {
+      expect(check()).toBe(key);
+    } else {
+      expect(check).toThrow(/^Invalid nodeSelector\["x"\] .*must be a Kubernetes label key/);
+    }
+  });
+
+  test.each([
+    ['ice-pull-secret', true],
+    ['a.b-c', true],
+    ['Secret', false],
+    ['-a', false],
+    ['a'.repeat(254), false],
+  ])('object name %j accepted: %s', (name, ok) => {
+    const check = () => checkDns1123Subdomain('imageRepoSecret', name);
+    if (ok) {
+      expect(check()).toBe(name);
+    } else {
+      expect(check).toThrow(/^Invalid imageRepoSecret .*DNS-1123 subdomain/);
+    }
+  });
+
+  test('optional names: empty means not set', () => {
+    expect(optionalDns1123Subdomain('imageRepoSecret', '')).toBeUndefined();
+    expect(optionalDns1123Subdomain('imageRepoSecret', undefined)).toBeUndefined();
+    expect(() => optionalDns1123Subdomain('imageRepoSecret', 'Bad')).toThrow(/imageRepoSecret/);
   });
 });
