@@ -81,9 +81,10 @@ function main(): void {
     target: `≤ ${TARGET_GROWTH}×`,
     verdict: verdict(growth, TARGET_GROWTH),
   });
-  // One sample: at this scale and layout a synthesis takes seconds, and the point is the order of magnitude.
-  const perPool = benchSynth({ ...LARGE, layout: 'chart-per-pool' }, 1, 0);
-  rows.push(synthRow(perPool, true));
+  // One sample each: the point is what a layout with cross-chart dependencies costs.
+  for (const layout of ['numbered-stages', 'chart-per-pool'] as const) {
+    rows.push(synthRow(benchSynth({ ...LARGE, layout }, 1, 0), true));
+  }
 
   const bytes = Buffer.byteLength(produceMachineConfig(REFERENCE_OPTIONS), 'utf8');
   rows.push({ measure: 'MachineConfig of the reference case (test/util/reference.ts)', figure: `${bytes} bytes`, spread: '', target: '', verdict: '' });
