@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import { existsSync } from 'fs';
 import { join } from 'path';
+import { REFERENCE_ARGS } from '../test/util/reference';
 
 /*
  * day1-utility start-up against a bare `node -e ''`. Both are spawned the same way and
@@ -12,15 +13,6 @@ import { join } from 'path';
 const ROOT = join(__dirname, '..');
 export const CLI_PATH = join(ROOT, 'lib', 'cli', 'day1-utility.js');
 
-/** The reference invocation of KMM's documentation (its mcproducer test case). */
-export const REFERENCE_ARGS: readonly string[] = [
-  '--machine-config', 'name',
-  '--machine-config-pool', 'mcpRef',
-  '--image', 'quay.io/project/repo',
-  '--kernel-module', 'testKernelModuleName',
-  '--firmware-files-path', '/opt/lib/test/firmware',
-  '--in-tree-modules-to-remove', 'it1,it2',
-];
 
 export const DEFAULT_RUNS = 21;
 export const MIN_RUNS = 15;

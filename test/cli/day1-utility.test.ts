@@ -2,10 +2,10 @@ import { spawn } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { CLI, FLAG_FORMS, flag, flags, REFERENCE_ARGS, requireBuiltCli, ROOT, runCli, runNode, staleLibFiles } from './run-cli';
+import { CLI, FLAG_FORMS, flag, flags, requireBuiltCli, ROOT, runCli, runNode, staleLibFiles } from './run-cli';
 import { produceMachineConfig } from '../../src/machine-config/generator';
 import { ProduceMachineConfigOptions } from '../../src/validation';
-import { REFERENCE_OPTIONS } from '../util/reference';
+import { REFERENCE_ARGS, REFERENCE_OPTIONS } from '../util/reference';
 
 const HINT = "Run 'day1-utility --help' for usage.\n";
 const STACK_FRAME = /^\s+at /m;

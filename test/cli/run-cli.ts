@@ -64,15 +64,6 @@ export function runCli(args: readonly string[], nodeArgs: readonly string[] = []
   return runNode([...nodeArgs, CLI, ...args]);
 }
 
-/** The reference invocation of the documentation and the benchmark. */
-export const REFERENCE_ARGS: readonly string[] = [
-  '--machine-config', 'name',
-  '--machine-config-pool', 'mcpRef',
-  '--image', 'quay.io/project/repo',
-  '--kernel-module', 'testKernelModuleName',
-  '--firmware-files-path', '/opt/lib/test/firmware',
-  '--in-tree-modules-to-remove', 'it1,it2',
-];
 
 export type FlagForm = '-f v' | '-f=v' | '--f v' | '--f=v';
 export const FLAG_FORMS: readonly FlagForm[] = ['-f v', '-f=v', '--f v', '--f=v'];

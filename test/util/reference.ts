@@ -9,3 +9,13 @@ export const REFERENCE_OPTIONS: ProduceMachineConfigOptions = {
   firmwareFilesPath: '/opt/lib/test/firmware',
   inTreeModulesToRemove: ['it1', 'it2'],
 };
+
+/** The same reference case as day1-utility flags (documentation, CLI tests, benchmark). */
+export const REFERENCE_ARGS: readonly string[] = [
+  '--machine-config', 'name',
+  '--machine-config-pool', 'mcpRef',
+  '--image', 'quay.io/project/repo',
+  '--kernel-module', 'testKernelModuleName',
+  '--firmware-files-path', '/opt/lib/test/firmware',
+  '--in-tree-modules-to-remove', 'it1,it2',
+];

@@ -1,6 +1,6 @@
 import { produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
-import { checkDns1123Subdomain, checkLabelKey, Day1ValidationError, MAX_MACHINE_CONFIG_NAME_LENGTH, optionalDns1123Subdomain } from '../../src/validation';
 import { PULL_UNIT_SUFFIX, REPLACE_UNIT_SUFFIX } from '../../src/boot';
+import { checkDns1123Subdomain, checkLabelKey, Day1ValidationError, MAX_MACHINE_CONFIG_NAME_LENGTH, optionalDns1123Subdomain } from '../../src/validation';
 import { REFERENCE_OPTIONS } from '../util/reference';
 
 /** Runs the generator and returns the validation error it throws. */
