@@ -192,6 +192,18 @@ describe('conflicts with MachineConfigs the user added, at synthesis', () => {
     expect(message.match(/"00-worker-units" is c\/units, "99-worker-kmm-day1-ice" is c\/ice\./g)).toHaveLength(2);
   });
 
+  test('both sides plain objects (a Day 1 MachineConfig made by the CLI, and a foreign one): reported on the app, naming both', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'c');
+    new Day1KernelModule(chart, 'elsewhere', { machineConfigPoolName: 'master', kernelModuleImage: IMAGE, kernelModuleName: 'm' });
+    const cliMade = load(produceMachineConfig({ machineConfigName: '50-worker-cli', machineConfigPoolRef: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'cli' }));
+    new Include(chart, 'cli', { url: yamlFile([cliMade]) });
+    userMachineConfig(chart, 'wipe', '60-worker-wipe', 'worker', { units: [{ name: 'crio-wipe.service', enabled: true }] });
+    const message = synthError(app);
+    expect(message).toContain('[] MachineConfig "60-worker-wipe" enables crio-wipe.service, which MachineConfig "50-worker-cli" disables and masks');
+    expect(message).toContain('"60-worker-wipe" is c/wipe, "50-worker-cli" is c/cli/50-worker-cli-machineconfig.');
+  });
+
   test('no error: unrelated user MachineConfigs, and a foreign script in a pool the module does not reach', () => {
     const app = Testing.app();
     const chart = new Chart(app, 'c');
