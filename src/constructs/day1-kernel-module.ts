@@ -6,8 +6,8 @@ import { claimKernelModule, claimObjectName, registerDay1MachineConfig } from '.
 import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
 import { healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckProps } from './health-check';
 import { KmmMachineConfigPool } from './kmm-machine-config-pool';
-import { checkModuleNameLength, KMM_NAMESPACE, KmmModule } from './kmm-module';
-import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { KMM_NAMESPACE, KmmModule } from './kmm-module';
+import { checkModuleNameLength, checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import { orderAfter } from './ordering';
 import { addWarning } from './warnings';
 import { MachineConfig } from '../imports/machineconfig-machineconfiguration.openshift.io';

@@ -2,28 +2,12 @@ import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
 import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from './gitops';
-import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { checkModuleNameLength, checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import * as kmm from '../imports/module-kmm.sigs.x-k8s.io';
 import { checkDns1123Label, Day1ValidationError, optionalString, validateModuleSettings } from '../validation';
 
 /** The namespace the KMM operator is installed in on OpenShift. */
 export const KMM_NAMESPACE = 'openshift-kmm';
-
-/** The KMM operator's Module webhook refuses a Module whose name plus namespace is longer. */
-export const MAX_MODULE_NAME_AND_NAMESPACE_LENGTH = 41;
-
-/**
- * @throws Day1ValidationError naming `field` (the Module name) when name plus namespace is too long for KMM's webhook
- */
-export function checkModuleNameLength(field: string, name: string, namespace: string): void {
-  const length = name.length + namespace.length;
-  if (length > MAX_MODULE_NAME_AND_NAMESPACE_LENGTH) {
-    throw new Day1ValidationError(field, name,
-      `together with namespace ${JSON.stringify(namespace)} it has ${length} characters (${name.length} + ${namespace.length}); `
-      + `the KMM operator's Module webhook refuses a name plus namespace longer than ${MAX_MODULE_NAME_AND_NAMESPACE_LENGTH} characters: `
-      + 'shorten the name or the namespace');
-  }
-}
 
 /**
  * KMM replaces this with the node's kernel release (`uname -r`) with one trailing `+` removed
