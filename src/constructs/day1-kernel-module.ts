@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { requireArgoCdIgnoreRule } from './argocd-ignore-differences';
 import { BootModuleConfig } from './boot-module-config';
 import { claimKernelModule, claimObjectName } from './conflicts';
 import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
@@ -456,6 +457,8 @@ export class Day1KernelModule extends Construct {
         + 'that is already loaded');
     }
     this.handedOver = { bootModuleConfig, module };
+    // An Argo CD Application in this app that would revert the operator's rewrite fails the synthesis.
+    requireArgoCdIgnoreRule(this, this.machineConfigName);
     return this.handedOver;
   }
 
