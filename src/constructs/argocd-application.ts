@@ -153,9 +153,12 @@ export class ArgoCdApplication extends Construct {
     }
     const finalizer = optionalBooleanProp(`${prefix}resourcesFinalizer`, props.resourcesFinalizer, false);
     const access = optionalBooleanProp(`${prefix}controllerAccess`, props.controllerAccess, true);
-    if (!access && (props.controllerServiceAccountName !== undefined || props.controllerServiceAccountNamespace !== undefined)) {
-      throw new Day1ValidationError(`${prefix}controllerServiceAccountName`, props.controllerServiceAccountName ?? props.controllerServiceAccountNamespace,
-        'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
+    if (!access) {
+      for (const [field, value] of [['controllerServiceAccountName', props.controllerServiceAccountName], ['controllerServiceAccountNamespace', props.controllerServiceAccountNamespace]]) {
+        if (value !== undefined) {
+          throw new Day1ValidationError(`${prefix}${field}`, value, 'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
+        }
+      }
     }
 
     this.apiObject = new Application(this, 'Resource', {

@@ -176,9 +176,12 @@ export class FluxDelivery extends Construct {
     const timeout = checkDuration(`${prefix}timeout`, props.timeout ?? '10m');
     const rolloutTimeout = checkDuration(`${prefix}rolloutTimeout`, props.rolloutTimeout ?? '3h');
     const access = optionalBooleanProp(`${prefix}controllerAccess`, props.controllerAccess, true);
-    if (!access && (props.controllerServiceAccountName !== undefined || props.controllerServiceAccountNamespace !== undefined)) {
-      throw new Day1ValidationError(`${prefix}controllerServiceAccountName`, props.controllerServiceAccountName ?? props.controllerServiceAccountNamespace,
-        'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
+    if (!access) {
+      for (const [field, value] of [['controllerServiceAccountName', props.controllerServiceAccountName], ['controllerServiceAccountNamespace', props.controllerServiceAccountNamespace]]) {
+        if (value !== undefined) {
+          throw new Day1ValidationError(`${prefix}${field}`, value, 'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
+        }
+      }
     }
     // This construct's own chart is a bootstrap chart from here on, so it is no stage.
     registerBootstrap(this, prefix);

@@ -509,6 +509,8 @@ describe('GitOpsControllerAccess: exactly the verbs on exactly the resources of 
       expect(byKind(synthManifests(s.app), 'ClusterRole')).toEqual([]);
       expect(errorOf(() => flux(s.bootstrap, { controllerAccess: false, controllerServiceAccountName: 'x' })).message)
         .toContain('controllerServiceAccountName "x": has no effect with controllerAccess: false');
+      expect(errorOf(() => argoCd(new Chart(s.app, 'other'), { controllerAccess: false, controllerServiceAccountNamespace: 'argocd' })).message)
+        .toContain('controllerServiceAccountNamespace "argocd": has no effect with controllerAccess: false');
     } finally {
       cleanup(s.app);
     }
