@@ -84,11 +84,21 @@ const crdImports = {
   machineconfigpool: 'machineconfigpools',
   bootmoduleconfig: 'bootmoduleconfigs',
   module: 'modules',
+  kustomization: 'kustomizations.fluxcd',
+  gitrepository: 'gitrepositories.fluxcd',
+};
+// CRDs whose bindings keep only what a manifest in Git holds (apiVersion, kind, metadata, spec):
+// Argo CD's Application also defines `operation`, which would double the generated file.
+const specOnlyCrdImports = {
+  application: 'applications.argoproj',
 };
 importTask.exec('rm -rf src/imports');
 // One call per CRD: `cdk8s import` silently ignores every spec after the first.
 for (const [name, crd] of Object.entries(crdImports)) {
   importTask.exec(`cdk8s import ${name}:=${CRD_DIR}/${crd}.crd.yaml --language typescript --output src/imports --no-save --no-check-upgrade`);
+}
+for (const [name, crd] of Object.entries(specOnlyCrdImports)) {
+  importTask.exec(`ts-node --project projenrc/tsconfig.json projenrc/import-spec-only.ts ${name} ${CRD_DIR}/${crd}.crd.yaml src/imports`);
 }
 
 const examples = ['ice-nic-driver'];

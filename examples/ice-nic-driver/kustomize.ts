@@ -11,15 +11,19 @@ const MANIFEST_SUFFIX = '.k8s.yaml';
 const KUSTOMIZATION = 'kustomization.yaml';
 
 /**
- * Writes a `kustomization.yaml` into every stage folder of `outdir` (listing its manifests)
- * and one into `outdir` itself (listing the stage folders and any top-level manifests), in
- * name order, which is the stage order cdk8s gives the folders (`0000-…`, `0001-…`).
+ * Writes a `kustomization.yaml` into every folder of `outdir` that holds manifests (listing
+ * them), and one into `outdir` itself that lists the `synced` folders, in the order given (the
+ * stage order of the delivery constructs' `stageFolders()`), and any top-level manifests. The
+ * bootstrap folders get their own `kustomization.yaml` (`oc apply -k` them once) but stay out
+ * of the top-level one, which is what Argo CD syncs.
  *
  * @returns the kustomization files written, relative to `outdir`
+ * @throws Error when a synced folder holds no manifest (the Application or Kustomization would fail)
  */
-export function writeKustomizations(outdir: string): string[] {
+export function writeKustomizations(outdir: string, synced: string[]): string[] {
   const written: string[] = [];
   const rootResources: string[] = [];
+  const withManifests = new Set<string>();
   for (const entry of readdirSync(outdir).sort()) {
     const path = join(outdir, entry);
     if (statSync(path).isDirectory()) {
@@ -27,12 +31,16 @@ export function writeKustomizations(outdir: string): string[] {
       if (manifests.length === 0) continue;
       writeFileSync(join(path, KUSTOMIZATION), kustomization(manifests));
       written.push(join(entry, KUSTOMIZATION));
-      rootResources.push(entry);
+      withManifests.add(entry);
     } else if (entry.endsWith(MANIFEST_SUFFIX)) {
       rootResources.push(entry);
     }
   }
-  writeFileSync(join(outdir, KUSTOMIZATION), kustomization(rootResources));
+  const missing = synced.filter((folder) => !withManifests.has(folder));
+  if (missing.length > 0) {
+    throw new Error(`${outdir}: no manifests in the synced folder(s) ${missing.join(', ')}`);
+  }
+  writeFileSync(join(outdir, KUSTOMIZATION), kustomization([...synced, ...rootResources]));
   written.push(KUSTOMIZATION);
   return written;
 }

@@ -1,7 +1,7 @@
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import { writeKustomizations } from './kustomize';
-import { Day1KernelModule, KmmMachineConfigPool, MaxUnavailable } from 'cdk8s-kmm-day1';
+import { ArgoCdApplication, Day1KernelModule, FluxDelivery, KmmMachineConfigPool, MaxUnavailable } from 'cdk8s-kmm-day1';
 
 /*
  * Two out-of-tree NIC drivers loaded at boot on a custom pool of nodes, with a health check
@@ -13,17 +13,34 @@ import { Day1KernelModule, KmmMachineConfigPool, MaxUnavailable } from 'cdk8s-km
  *              of the pool has rebooted into the out-of-tree drivers
  *   0002-kmm   the KMM objects, which must wait for that
  * Argo CD orders the objects by their sync waves alone and could take all three folders as
- * one; Flux has no waves, so it needs one Kustomization per folder with `dependsOn` (see
- * gitops/flux). The folder numbers come from cdk8s itself: each stage chart depends on the
- * previous one, which makes cdk8s sort the charts and number their folders. (The constructs
- * add no cross-chart dependencies themselves; see docs/benchmarks.md for why.)
+ * one; Flux has no waves, so it needs one Kustomization per folder with `dependsOn`. The folder
+ * numbers come from cdk8s itself: each stage chart depends on the previous one, which makes
+ * cdk8s sort the charts and number their folders. (The constructs add no cross-chart
+ * dependencies themselves; see docs/benchmarks.md for why.)
+ *
+ * Two more charts hold the delivery, derived from the three above: what an admin applies once
+ * to start Argo CD (0003-bootstrap-argocd) or Flux (0004-bootstrap-flux) on this app. No
+ * Application or Kustomization syncs them: dist/kustomization.yaml lists the stages only.
  */
 
 /** The pool's name, also its role and its node label `node-role.kubernetes.io/oot-nic`. */
 export const POOL_NAME = 'oot-nic';
 
+/** The repository that holds the synthesized dist/ (CI commits it there after `cdk8s synth`); a placeholder. */
+export const REPO_URL = 'https://git.example.com/platform/cluster-config.git';
+
+/** Where dist/ is in that repository. */
+export const DIST_PATH = 'examples/ice-nic-driver/dist';
+
+/** The app, and the two ways to deliver it. */
+export interface Example {
+  readonly app: App;
+  readonly argoCd: ArgoCdApplication;
+  readonly flux: FluxDelivery;
+}
+
 /** Builds the app; `outdir` defaults to `$CDK8S_OUTDIR` (set by `cdk8s synth`), else `dist`. */
-export function buildApp(outdir?: string): App {
+export function buildApp(outdir?: string): Example {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
   const poolStage = new Chart(app, 'pool');
   const day1Stage = new Chart(app, 'day1');
@@ -64,7 +81,21 @@ export function buildApp(outdir?: string): App {
   });
 
   ice.handOverToKmm({ scope: kmmStage });
-  return app;
+
+  // Last, once every stage holds its objects: the Flux Kustomizations are made one per stage.
+  const argoCd = new ArgoCdApplication(new Chart(app, 'bootstrap-argocd'), 'ice-nic-driver', {
+    name: 'ice-nic-driver',
+    repoUrl: REPO_URL,
+    targetRevision: 'main',
+    path: DIST_PATH,
+  });
+  const flux = new FluxDelivery(new Chart(app, 'bootstrap-flux'), 'ice-nic-driver', {
+    name: 'ice-nic-driver',
+    url: REPO_URL,
+    branch: 'main',
+    path: DIST_PATH,
+  });
+  return { app, argoCd, flux };
 }
 
 /**
@@ -73,9 +104,9 @@ export function buildApp(outdir?: string): App {
  * @returns the output folder
  */
 export function synth(outdir?: string): string {
-  const app = buildApp(outdir);
+  const { app, argoCd } = buildApp(outdir);
   app.synth();
-  writeKustomizations(app.outdir);
+  writeKustomizations(app.outdir, argoCd.stageFolders());
   return app.outdir;
 }
 

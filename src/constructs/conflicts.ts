@@ -125,8 +125,13 @@ class AppRegistry {
       this.peersByRole = new Map();
       for (const role of new Set(this.day1.map((c) => c.role))) {
         const names = new Set<string>();
+        // Only roles that reach every node this role reaches: a custom pool's MachineConfigs
+        // order themselves against their base role's, never the other way round, because
+        // changing a `worker` MachineConfig would reboot the whole worker pool.
         for (const set of setsByRole.get(role) ?? []) {
-          for (const other of set.roles) for (const name of namesByRole.get(other) ?? []) names.add(name);
+          for (const other of set.roles.slice(0, set.roles.indexOf(role) + 1)) {
+            for (const name of namesByRole.get(other) ?? []) names.add(name);
+          }
         }
         this.peersByRole.set(role, [...names].sort(byteOrder));
       }
@@ -166,7 +171,9 @@ class AppRegistry {
         if (typeof role !== 'string') continue;
         machineConfigs.push({ path: construct.node.path, name: construct.name, role, json, day1: isDay1MachineConfig(json) });
       } else if (construct.kind === 'MachineConfigPool') {
-        const roles = selectedRoles(construct.toJson()?.spec?.machineConfigSelector);
+        // The pool's own role last: the roles before it reach all of its nodes (peersOf).
+        const selected = selectedRoles(construct.toJson()?.spec?.machineConfigSelector);
+        const roles = [...selected.filter((role) => role !== construct.name), ...selected.filter((role) => role === construct.name)];
         if (roles.length > 0) pools.push({ name: construct.name, roles });
       }
     }
@@ -253,7 +260,7 @@ class AppRegistry {
         ...(day1ByRole.get(role) ?? []).map((c) => this.manifestOf(c)),
         ...(plainByRole.get(role) ?? []),
       ]);
-      for (const conflict of mergeMachineConfigs(members, { baseRole: set.roles[0] }).conflicts) {
+      for (const conflict of mergeMachineConfigs(members).conflicts) {
         const key = [conflict.kind, conflict.machineConfigName, conflict.foreignMachineConfigName, conflict.subject].join('\0');
         if (reported.has(key)) continue;
         reported.add(key);

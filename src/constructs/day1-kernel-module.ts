@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { requireArgoCdIgnoreRule } from './argocd-ignore-differences';
 import { BootModuleConfig } from './boot-module-config';
 import { claimKernelModule, claimObjectName, registerDay1MachineConfig } from './conflicts';
 import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
@@ -201,11 +202,16 @@ export interface KmmHandOver {
 /**
  * Loads an out-of-tree kernel module at boot, before the network starts, on the nodes of a
  * MachineConfigPool: one MachineConfig whose spec and labels are what `produceMachineConfig`
- * returns for the same values, with `peerMachineConfigNames` filled in at synthesis (every
- * other Day 1 MachineConfig of the app whose units run on the same nodes, including those of
- * the pool's base role and Day 1 MachineConfigs you add as plain objects), plus GitOps annotations (a sync wave after the pool, and
- * protection from pruning; see `syncWaves` and `pruneProtection`). Optionally, a health check
- * that reports whether every node of the pool runs the module.
+ * returns for the same values, with `peerMachineConfigNames` filled in at synthesis, plus
+ * GitOps annotations (a sync wave after the pool, and protection from pruning; see `syncWaves`
+ * and `pruneProtection`). Optionally, a health check that reports whether every node of the
+ * pool runs the module.
+ *
+ * The peers are the other Day 1 MachineConfigs of the app (Day 1 MachineConfigs you add as
+ * plain objects included) whose units run on every node this one reaches: those of its own role
+ * and of its pool's base role. A `worker` MachineConfig is not ordered against the custom pools'
+ * ones: they order themselves against it, so that adding a module to a custom pool never
+ * changes, and so never reboots, the worker pool.
  */
 export class Day1KernelModule extends Construct {
   /** `metadata.name` of the MachineConfig. */
@@ -484,6 +490,8 @@ export class Day1KernelModule extends Construct {
         + 'that is already loaded');
     }
     this.handedOver = { bootModuleConfig, module };
+    // An Argo CD Application in this app that would revert the operator's rewrite fails the synthesis.
+    requireArgoCdIgnoreRule(this, this.machineConfigName);
     return this.handedOver;
   }
 

@@ -1,5 +1,8 @@
+export * from './argocd-application';
 export * from './boot-module-config';
 export * from './day1-kernel-module';
+export * from './flux-delivery';
+export * from './gitops-controller-access';
 export { SyncWave } from './gitops';
 export { KernelModuleHealthCheck, DEFAULT_HEALTH_CHECK_IMAGE, DEFAULT_HEALTH_CHECK_NAMESPACE } from './health-check';
 export type { KernelModuleHealthCheckProps } from './health-check';

@@ -26,7 +26,7 @@ export function synthYaml(app: App): string {
 }
 
 /** The API groups whose kinds come from ../shared/crds; everything else is a core Kubernetes kind. */
-const CRD_GROUPS = ['machineconfiguration.openshift.io', 'kmm.sigs.x-k8s.io'];
+const CRD_GROUPS = ['machineconfiguration.openshift.io', 'kmm.sigs.x-k8s.io', 'argoproj.io', 'kustomize.toolkit.fluxcd.io', 'source.toolkit.fluxcd.io'];
 
 /**
  * Whether `manifest` is of a kind defined by a CRD in ../shared/crds. A kind of those groups

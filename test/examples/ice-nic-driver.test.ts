@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { load, loadAll } from 'js-yaml';
-import { buildApp, POOL_NAME, synth } from '../../examples/ice-nic-driver/main';
+import { buildApp, DIST_PATH, POOL_NAME, REPO_URL, synth } from '../../examples/ice-nic-driver/main';
 import { hasCrd } from '../constructs/helpers';
 import { crdViolations } from '../util/crd';
 import { withCrds, withKubectl } from '../util/oracles';
@@ -59,6 +59,13 @@ function readOutput(dir: string): Synthesized {
   return { files, objects };
 }
 
+/** The folders Argo CD and Flux sync, in stage order, and the ones an admin applies once. */
+const STAGES = ['0000-pool', '0001-day1', '0002-kmm'];
+const ARGOCD_BOOTSTRAP = '0003-bootstrap-argocd';
+const FLUX_BOOTSTRAP = '0004-bootstrap-flux';
+
+const folderOf = (file: string) => file.split('/')[0];
+const inStages = ({ file }: { file: string }) => STAGES.includes(folderOf(file));
 const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
 
@@ -91,7 +98,7 @@ describe('examples/ice-nic-driver', () => {
   });
 
   test('the synthesized objects, stage by stage: file, kind, name and wave', () => {
-    const table = out.objects.map(({ file, object }) => [file, object.kind, object.metadata.name, wave(object)]);
+    const table = out.objects.filter(inStages).map(({ file, object }) => [file, object.kind, object.metadata.name, wave(object)]);
     expect(table).toEqual([
       ['0000-pool/MachineConfigPool.oot-nic.k8s.yaml', 'MachineConfigPool', POOL_NAME, -10],
       ['0001-day1/DaemonSet.99-oot-nic-kmm-day1-ice.k8s.yaml', 'DaemonSet', '99-oot-nic-kmm-day1-ice', 0],
@@ -103,20 +110,45 @@ describe('examples/ice-nic-driver', () => {
       ['0002-kmm/Module.ice.k8s.yaml', 'Module', 'ice', 5],
     ]);
     expect([...out.files.keys()].filter((f) => !f.endsWith('.k8s.yaml'))).toEqual([
-      '0000-pool/kustomization.yaml', '0001-day1/kustomization.yaml', '0002-kmm/kustomization.yaml', 'kustomization.yaml',
+      '0000-pool/kustomization.yaml', '0001-day1/kustomization.yaml', '0002-kmm/kustomization.yaml',
+      `${ARGOCD_BOOTSTRAP}/kustomization.yaml`, `${FLUX_BOOTSTRAP}/kustomization.yaml`, 'kustomization.yaml',
     ]);
+  });
+
+  test('the bootstrap folders: the delivery an admin applies once, for Argo CD and for Flux', () => {
+    const table = out.objects.filter((o) => !inStages(o)).map(({ file, object }) => [file, object.kind, key(object)]);
+    expect(table).toEqual([
+      [`${ARGOCD_BOOTSTRAP}/Application.ice-nic-driver.k8s.yaml`, 'Application', 'Application/openshift-gitops/ice-nic-driver'],
+      [`${ARGOCD_BOOTSTRAP}/ClusterRole.ice-nic-driver-argocd.k8s.yaml`, 'ClusterRole', 'ClusterRole//ice-nic-driver-argocd'],
+      [`${ARGOCD_BOOTSTRAP}/ClusterRoleBinding.ice-nic-driver-argocd.k8s.yaml`, 'ClusterRoleBinding', 'ClusterRoleBinding//ice-nic-driver-argocd'],
+      [`${FLUX_BOOTSTRAP}/ClusterRole.ice-nic-driver-flux.k8s.yaml`, 'ClusterRole', 'ClusterRole//ice-nic-driver-flux'],
+      [`${FLUX_BOOTSTRAP}/ClusterRoleBinding.ice-nic-driver-flux.k8s.yaml`, 'ClusterRoleBinding', 'ClusterRoleBinding//ice-nic-driver-flux'],
+      [`${FLUX_BOOTSTRAP}/GitRepository.ice-nic-driver.k8s.yaml`, 'GitRepository', 'GitRepository/flux-system/ice-nic-driver'],
+      [`${FLUX_BOOTSTRAP}/Kustomization.ice-nic-driver-day1.k8s.yaml`, 'Kustomization', 'Kustomization/flux-system/ice-nic-driver-day1'],
+      [`${FLUX_BOOTSTRAP}/Kustomization.ice-nic-driver-kmm.k8s.yaml`, 'Kustomization', 'Kustomization/flux-system/ice-nic-driver-kmm'],
+      [`${FLUX_BOOTSTRAP}/Kustomization.ice-nic-driver-pool.k8s.yaml`, 'Kustomization', 'Kustomization/flux-system/ice-nic-driver-pool'],
+    ]);
+    // Applied once, by hand: no wave, no prune protection, nothing a sync would read.
+    for (const { object } of out.objects.filter((o) => !inStages(o))) expect(object.metadata.annotations).toBeUndefined();
+  });
+
+  test('the hand-kept YAML is gone: gitops/ no longer exists', () => {
+    expect(existsSync(join(EXAMPLE, 'gitops'))).toBe(false);
   });
 
   withCrds()('every object of a CRD kind conforms to its CRD, with nothing pruned', () => {
     const checked = out.objects.filter(({ object }) => hasCrd(object));
-    expect(checked.map(({ object }) => object.kind).sort()).toEqual(['BootModuleConfig', 'MachineConfig', 'MachineConfig', 'MachineConfigPool', 'Module']);
+    expect(checked.map(({ object }) => object.kind).sort()).toEqual([
+      'Application', 'BootModuleConfig', 'GitRepository', 'Kustomization', 'Kustomization', 'Kustomization',
+      'MachineConfig', 'MachineConfig', 'MachineConfigPool', 'Module',
+    ]);
     for (const { file, object } of checked) {
       expect({ file, violations: crdViolations(object) }).toEqual({ file, violations: [] });
     }
   });
 
-  test('GitOps annotations of every object', () => {
-    const annotations = Object.fromEntries(out.objects.map(({ object }) => [key(object), object.metadata.annotations]));
+  test('GitOps annotations of every synced object', () => {
+    const annotations = Object.fromEntries(out.objects.filter(inStages).map(({ object }) => [key(object), object.metadata.annotations]));
     expect(annotations).toEqual({
       'MachineConfigPool//oot-nic': { ...H.wave('-10'), ...H.protection },
       'MachineConfig//99-oot-nic-kmm-day1-ice': { ...H.wave('-5'), ...H.protection, 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' },
@@ -130,7 +162,8 @@ describe('examples/ice-nic-driver', () => {
   });
 
   test('the stages are ordered by wave and by folder: pool < MachineConfigs < health checks < KMM objects', () => {
-    const wavesOf = (kind: string) => [...new Set(out.objects.filter(({ object }) => object.kind === kind).map(({ object }) => wave(object)))];
+    const synced = out.objects.filter(inStages);
+    const wavesOf = (kind: string) => [...new Set(synced.filter(({ object }) => object.kind === kind).map(({ object }) => wave(object)))];
     const [pool, machineConfig, daemonSet, namespace, bootModuleConfig, module] =
       ['MachineConfigPool', 'MachineConfig', 'DaemonSet', 'Namespace', 'BootModuleConfig', 'Module'].map(wavesOf);
     for (const waves of [pool, machineConfig, daemonSet, namespace, bootModuleConfig, module]) expect(waves).toHaveLength(1);
@@ -140,11 +173,10 @@ describe('examples/ice-nic-driver', () => {
     expect(daemonSet[0]).toBeLessThan(bootModuleConfig[0]);
     expect(daemonSet[0]).toBeLessThan(module[0]);
     // Folder by folder, every wave is later than every wave of the folders before it.
-    const folders = [...new Set(out.objects.map(({ file }) => file.split('/')[0]))];
-    expect(folders).toEqual(['0000-pool', '0001-day1', '0002-kmm']);
-    const range = (folder: string) => out.objects.filter(({ file }) => file.startsWith(`${folder}/`)).map(({ object }) => wave(object));
-    for (let i = 1; i < folders.length; i++) {
-      expect(Math.max(...range(folders[i - 1]))).toBeLessThan(Math.min(...range(folders[i])));
+    expect([...new Set(out.objects.map(({ file }) => folderOf(file)))]).toEqual([...STAGES, ARGOCD_BOOTSTRAP, FLUX_BOOTSTRAP]);
+    const range = (folder: string) => synced.filter(({ file }) => folderOf(file) === folder).map(({ object }) => wave(object));
+    for (let i = 1; i < STAGES.length; i++) {
+      expect(Math.max(...range(STAGES[i - 1]))).toBeLessThan(Math.min(...range(STAGES[i])));
     }
   });
 
@@ -215,29 +247,28 @@ describe('examples/ice-nic-driver', () => {
     }
   });
 
-  test('each kustomization.yaml lists exactly the manifests of its folder, the root one the stage folders in order', () => {
-    const folders = ['0000-pool', '0001-day1', '0002-kmm'];
+  test('each kustomization.yaml lists exactly the manifests of its folder; the root one the stage folders in order, no bootstrap folder', () => {
     const root = load(out.files.get('kustomization.yaml')!) as { resources: string[] };
-    expect(root).toEqual({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: folders });
-    for (const folder of folders) {
+    expect(root).toEqual({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: STAGES });
+    for (const folder of [...STAGES, ARGOCD_BOOTSTRAP, FLUX_BOOTSTRAP]) {
       const kustomization = load(out.files.get(`${folder}/kustomization.yaml`)!) as { resources: string[] };
-      const manifests = out.objects.filter(({ file }) => file.startsWith(`${folder}/`)).map(({ file }) => file.slice(folder.length + 1));
+      const manifests = out.objects.filter(({ file }) => folderOf(file) === folder).map(({ file }) => file.slice(folder.length + 1));
       expect(kustomization.resources).toEqual(manifests);
     }
   });
 
-  withKubectl()('kubectl kustomize builds dist/ and each stage, and the output is exactly the synthesized objects', () => {
+  withKubectl()('kubectl kustomize builds dist/ (the stages only) and every folder, and the output is exactly the synthesized objects', () => {
     const outdir = synth(tmp('ice-nic-driver-kustomize-'));
     const build = (dir: string) => {
       const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
       expect({ dir, status: result.status, stderr: result.stderr }).toEqual({ dir, status: 0, stderr: '' });
       return (loadAll(result.stdout) as K8sObject[]).sort((a, b) => key(a).localeCompare(key(b)));
     };
-    const expected = (prefix: string) => out.objects.filter(({ file }) => file.startsWith(prefix)).map(({ object }) => object)
+    const expected = (folders: string[]) => out.objects.filter(({ file }) => folders.includes(folderOf(file))).map(({ object }) => object)
       .sort((a, b) => key(a).localeCompare(key(b)));
-    expect(build(outdir)).toEqual(expected(''));
-    for (const folder of ['0000-pool', '0001-day1', '0002-kmm']) {
-      expect(build(join(outdir, folder))).toEqual(expected(`${folder}/`));
+    expect(build(outdir)).toEqual(expected(STAGES));
+    for (const folder of [...STAGES, ARGOCD_BOOTSTRAP, FLUX_BOOTSTRAP]) {
+      expect(build(join(outdir, folder))).toEqual(expected([folder]));
     }
   });
 
@@ -245,10 +276,12 @@ describe('examples/ice-nic-driver', () => {
     expect(readOutput(synth(tmp('ice-nic-driver-again-'))).files).toEqual(out.files);
   });
 
-  test('buildApp returns the app without writing anything', () => {
+  test('buildApp returns the app and its delivery without writing anything', () => {
     const outdir = join(tmp('ice-nic-driver-unwritten-'), 'dist');
-    const app = buildApp(outdir);
-    expect(app.charts.map((chart) => chart.node.id)).toEqual(['pool', 'day1', 'kmm']);
+    const { app, argoCd, flux } = buildApp(outdir);
+    expect(app.charts.map((chart) => chart.node.id)).toEqual(['pool', 'day1', 'kmm', 'bootstrap-argocd', 'bootstrap-flux']);
+    expect(argoCd.stageFolders()).toEqual(STAGES);
+    expect(flux.stageFolders()).toEqual(STAGES);
     expect(existsSync(outdir)).toBe(false);
   });
 
@@ -264,25 +297,22 @@ describe('examples/ice-nic-driver', () => {
   });
 });
 
-describe('examples/ice-nic-driver/gitops', () => {
-  const gitops = (file: string) => loadAll(readFileSync(join(EXAMPLE, 'gitops', file), 'utf8')) as any[];
+describe('examples/ice-nic-driver: the synthesized delivery', () => {
+  const objectsIn = (folder: string) => out.objects.filter(({ file }) => folderOf(file) === folder).map(({ object }) => object as any);
   const handedOver = () => out.objects.filter(({ object }) => object.kind === 'BootModuleConfig').map(({ object }) => object.spec.machineConfigName);
 
-  test('Argo CD: the Application syncs dist/ automatically, with prune and selfHeal', () => {
-    const [application, ...rest] = gitops('argocd/application.yaml');
-    expect(rest).toEqual([]);
-    expect([application.apiVersion, application.kind]).toEqual(['argoproj.io/v1alpha1', 'Application']);
-    expect(application.spec.source).toEqual({
-      repoURL: 'https://git.example.com/platform/cluster-config.git', targetRevision: 'main', path: DIST_IN_REPO,
-    });
-    expect(DIST_IN_REPO).toBe('examples/ice-nic-driver/dist');
+  test('Argo CD: the Application syncs dist/ automatically, with prune and selfHeal, and no finalizer', () => {
+    const [application] = objectsIn(ARGOCD_BOOTSTRAP).filter((o) => o.kind === 'Application');
+    expect([application.apiVersion, application.metadata]).toEqual(['argoproj.io/v1alpha1', { name: 'ice-nic-driver', namespace: 'openshift-gitops' }]);
+    expect(application.spec.source).toEqual({ repoURL: REPO_URL, targetRevision: 'main', path: DIST_IN_REPO });
+    expect(DIST_PATH).toBe(DIST_IN_REPO);
     expect(application.spec.destination).toEqual({ server: 'https://kubernetes.default.svc' });
     expect(application.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
     expect(application.metadata.finalizers).toBeUndefined();
   });
 
   test('Argo CD: it ignores /spec/config of exactly the handed-over MachineConfigs, and respects that when syncing', () => {
-    const [application] = gitops('argocd/application.yaml');
+    const [application] = objectsIn(ARGOCD_BOOTSTRAP).filter((o) => o.kind === 'Application');
     expect(handedOver()).toEqual(['99-oot-nic-kmm-day1-ice']);
     expect(application.spec.ignoreDifferences).toEqual(handedOver().map((name) => ({
       group: 'machineconfiguration.openshift.io', kind: 'MachineConfig', name, jsonPointers: ['/spec/config'],
@@ -291,37 +321,60 @@ describe('examples/ice-nic-driver/gitops', () => {
   });
 
   test('Flux: one Kustomization per stage folder, each depending on the one before, pruning, waiting for health', () => {
-    const [source] = gitops('flux/gitrepository.yaml');
-    expect([source.apiVersion, source.kind, source.metadata.namespace]).toEqual(['source.toolkit.fluxcd.io/v1', 'GitRepository', 'flux-system']);
-    expect(source.spec).toEqual({ interval: '5m', url: 'https://git.example.com/platform/cluster-config.git', ref: { branch: 'main' } });
-    const kustomizations = gitops('flux/kustomizations.yaml');
-    const folders = [...new Set(out.objects.map(({ file }) => file.split('/')[0]))];
-    expect(kustomizations.map((k) => k.spec.path)).toEqual(folders.map((folder) => `./${DIST_IN_REPO}/${folder}`));
+    const [source] = objectsIn(FLUX_BOOTSTRAP).filter((o) => o.kind === 'GitRepository');
+    expect([source.apiVersion, source.metadata.namespace]).toEqual(['source.toolkit.fluxcd.io/v1', 'flux-system']);
+    expect(source.spec).toEqual({ interval: '5m', url: REPO_URL, ref: { branch: 'main' } });
+    // In dependency order (the files are in name order).
+    const byName = new Map(objectsIn(FLUX_BOOTSTRAP).filter((o) => o.kind === 'Kustomization').map((k) => [k.metadata.name, k]));
+    const kustomizations: any[] = [];
+    let next = [...byName.values()].find((k) => k.spec.dependsOn === undefined);
+    while (next !== undefined) {
+      kustomizations.push(next);
+      const name = next.metadata.name;
+      next = [...byName.values()].find((k) => k.spec.dependsOn?.[0]?.name === name);
+    }
+    expect(kustomizations).toHaveLength(byName.size);
+    expect(kustomizations.map((k) => k.spec.path)).toEqual(STAGES.map((folder) => `./${DIST_IN_REPO}/${folder}`));
     kustomizations.forEach((k, i) => {
-      expect([k.apiVersion, k.kind, k.metadata.namespace]).toEqual(['kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'flux-system']);
+      expect([k.apiVersion, k.metadata.namespace]).toEqual(['kustomize.toolkit.fluxcd.io/v1', 'flux-system']);
       expect(k.spec.sourceRef).toEqual({ kind: 'GitRepository', name: source.metadata.name });
       expect(k.spec.prune).toBe(true);
       expect(k.spec.wait).toBe(true);
       expect(k.spec.dependsOn).toEqual(i === 0 ? undefined : [{ name: kustomizations[i - 1].metadata.name }]);
     });
-    // The stage that holds the health checks is the one the KMM stage waits for.
-    const healthFolder = out.objects.find(({ object }) => object.kind === 'DaemonSet')!.file.split('/')[0];
-    const kmmFolder = out.objects.find(({ object }) => object.kind === 'Module')!.file.split('/')[0];
-    const byFolder = (folder: string) => kustomizations.find((k) => k.spec.path.endsWith(`/${folder}`));
-    expect(byFolder(kmmFolder).spec.dependsOn).toEqual([{ name: byFolder(healthFolder).metadata.name }]);
+    // The stage that holds the health checks is the one the KMM stage waits for, with the long timeout.
+    const healthFolder = folderOf(out.objects.find(({ object }) => object.kind === 'DaemonSet')!.file);
+    const kmmFolder = folderOf(out.objects.find(({ object }) => object.kind === 'Module')!.file);
+    const forFolder = (folder: string) => kustomizations.find((k) => k.spec.path.endsWith(`/${folder}`));
+    expect(forFolder(kmmFolder).spec.dependsOn).toEqual([{ name: forFolder(healthFolder).metadata.name }]);
+    expect(kustomizations.map((k) => k.spec.timeout)).toEqual(STAGES.map((folder) => (folder === healthFolder ? '3h' : '10m')));
   });
 
   test('Flux: a Kustomization path that no stage folder has would fail the sync; every one exists after synthesis', () => {
-    for (const k of gitops('flux/kustomizations.yaml')) {
+    for (const k of objectsIn(FLUX_BOOTSTRAP).filter((o) => o.kind === 'Kustomization')) {
       const folder = k.spec.path.replace(`./${DIST_IN_REPO}/`, '');
       expect({ path: k.spec.path, kustomization: out.files.has(`${folder}/kustomization.yaml`) }).toEqual({ path: k.spec.path, kustomization: true });
     }
   });
 
-  withKubectl()('kubectl kustomize builds gitops/flux into the GitRepository and the three Kustomizations', () => {
-    const result = spawnSync('kubectl', ['kustomize', join(EXAMPLE, 'gitops', 'flux')], { encoding: 'utf8' });
-    expect(result.status).toBe(0);
-    const built = (loadAll(result.stdout) as K8sObject[]).map((o) => `${o.kind}/${o.metadata.name}`).sort();
-    expect(built).toEqual(['GitRepository/cluster-config', 'Kustomization/ice-nic-driver-day1', 'Kustomization/ice-nic-driver-kmm', 'Kustomization/ice-nic-driver-pool']);
+  test.each([
+    [ARGOCD_BOOTSTRAP, 'ice-nic-driver-argocd', 'openshift-gitops-argocd-application-controller', 'openshift-gitops'],
+    [FLUX_BOOTSTRAP, 'ice-nic-driver-flux', 'kustomize-controller', 'flux-system'],
+  ])('%s: the ClusterRole grants exactly what the synced objects need, bound to the controller', (folder, name, serviceAccount, namespace) => {
+    const [role] = objectsIn(folder).filter((o) => o.kind === 'ClusterRole');
+    const [binding] = objectsIn(folder).filter((o) => o.kind === 'ClusterRoleBinding');
+    expect(role.metadata.name).toBe(name);
+    const apply = ['get', 'list', 'watch', 'create', 'patch'];
+    // Prune protection (MachineConfigPool, MachineConfigs, Module) means no delete; the health
+    // check Namespace and DaemonSets and the BootModuleConfig are pruned when they leave Git.
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: [...apply, 'delete'] },
+      { apiGroups: ['apps'], resources: ['daemonsets'], verbs: [...apply, 'delete'] },
+      { apiGroups: ['kmm.sigs.x-k8s.io'], resources: ['modules'], verbs: apply },
+      { apiGroups: ['kmm.sigs.x-k8s.io'], resources: ['bootmoduleconfigs'], verbs: [...apply, 'delete'] },
+      { apiGroups: ['machineconfiguration.openshift.io'], resources: ['machineconfigpools', 'machineconfigs'], verbs: apply },
+    ]);
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: serviceAccount, namespace }]);
   });
 });

@@ -53,6 +53,9 @@ const CRD_FILES = [
   'machineconfigurations.crd.yaml',
   'bootmoduleconfigs.crd.yaml',
   'modules.crd.yaml',
+  'applications.argoproj.crd.yaml',
+  'kustomizations.fluxcd.crd.yaml',
+  'gitrepositories.fluxcd.crd.yaml',
 ];
 
 /** The schema for apiVersion/kind, from whichever CRD in ../shared/crds defines it. */
@@ -142,6 +145,8 @@ export function crdViolations(manifest: { apiVersion: string; kind: string; meta
   // metadata is ObjectMeta, validated by the API server itself rather than by the CRD schema.
   const { metadata, ...rest } = manifest as Record<string, unknown>;
   if (typeof metadata !== 'object' || metadata === null) errors.push('.metadata: required object');
-  check(rest, { ...schema, properties: { ...schema.properties, metadata: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true } } }, '', errors);
+  // (Argo CD's Application lists metadata as required; its presence is checked above.)
+  const required = schema.required?.filter((key) => key !== 'metadata');
+  check(rest, { ...schema, required, properties: { ...schema.properties, metadata: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true } } }, '', errors);
   return errors;
 }

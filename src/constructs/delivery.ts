@@ -1,0 +1,248 @@
+import { ApiObject, App, Chart, Names } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { Day1KernelModule } from './day1-kernel-module';
+import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from './gitops';
+import { KernelModuleHealthCheck } from './health-check';
+import { Day1ValidationError, yamlReadsAsNumberOrDate } from '../validation';
+
+/*
+ * What the GitOps bootstrap constructs (ArgoCdApplication, FluxDelivery, GitOpsControllerAccess)
+ * read from the app they deliver. Their own objects are applied once, by an admin: they live in
+ * charts of their own ("bootstrap charts"), which no Application or Kustomization syncs. Every
+ * other chart that holds objects is a stage, synthesized by cdk8s into a folder of its own.
+ * Not part of the public API.
+ */
+
+const bootstrapConstructs = new WeakMap<IConstruct, Set<IConstruct>>();
+
+/**
+ * Marks `construct` as a GitOps bootstrap construct: its chart is left out of the delivered
+ * stages, and must hold nothing else, which is checked at synthesis.
+ */
+export function registerBootstrap(construct: IConstruct, prefix: string): void {
+  const root = construct.node.root;
+  let registered = bootstrapConstructs.get(root);
+  if (registered === undefined) {
+    registered = new Set();
+    bootstrapConstructs.set(root, registered);
+  }
+  registered.add(construct);
+  construct.node.addValidation({ validate: () => bootstrapProblems(construct, prefix) });
+}
+
+/** One synthesized output folder that a GitOps tool syncs. */
+export interface Stage {
+  readonly chart: Chart;
+  /** The folder cdk8s writes the chart to, relative to the app's outdir. */
+  readonly folder: string;
+  /** The chart's own objects (those of nested charts belong to those charts). */
+  readonly objects: ApiObject[];
+}
+
+/** The chart a construct belongs to (its closest chart ancestor), if any. */
+export function chartOf(construct: IConstruct): Chart | undefined {
+  const scopes = construct.node.scopes;
+  for (let i = scopes.length - 1; i >= 0; i--) {
+    if (Chart.isChart(scopes[i])) return scopes[i] as Chart;
+  }
+  return undefined;
+}
+
+/**
+ * The app's stages in cdk8s's chart order, each with the folder name that
+ * `YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE` gives it: cdk8s numbers every chart
+ * (bootstrap and empty ones included) `0000-`, `0001-`, … when any chart depends on another
+ * or is nested in another, and otherwise names the folder after the chart alone.
+ */
+export function deliveryStages(scope: IConstruct): Stage[] {
+  const app = scope.node.root;
+  if (!(app instanceof App)) {
+    throw new Error(`${scope.node.path}: the construct tree's root is not a cdk8s App, so there are no charts to deliver`);
+  }
+  const charts = app.charts;
+  const all = app.node.findAll();
+  const objects = new Map<Chart, ApiObject[]>();
+  let indexed = false;
+  for (const construct of all) {
+    const chart = chartOf(construct);
+    if (Chart.isChart(construct) && construct.node.scope !== undefined && Chart.isChart(construct.node.scope)) {
+      indexed = true;
+    }
+    for (const dependency of construct.node.dependencies) {
+      if (chart !== undefined && chartOf(dependency) !== chart) indexed = true;
+    }
+    if (chart !== undefined && ApiObject.isApiObject(construct)) {
+      const list = objects.get(chart);
+      if (list) list.push(construct);
+      else objects.set(chart, [construct]);
+    }
+  }
+  const bootstrap = bootstrapCharts(app);
+  return charts
+    .map((chart, index) => ({
+      chart,
+      folder: indexed ? `${index.toString().padStart(4, '0')}-${Names.toDnsLabel(chart)}` : Names.toDnsLabel(chart),
+      objects: objects.get(chart) ?? [],
+    }))
+    .filter((stage) => !bootstrap.has(stage.chart) && stage.objects.length > 0);
+}
+
+/** The names of the MachineConfigs of the stages whose modules were handed over to KMM, sorted. */
+export function handedOverMachineConfigs(stages: Stage[]): string[] {
+  const charts = new Set(stages.map((stage) => stage.chart));
+  const names = new Set<string>();
+  for (const construct of rootOf(stages).node.findAll()) {
+    if (construct instanceof Day1KernelModule && construct.kmmHandOver !== undefined && charts.has(chartOf(construct.apiObject)!)) {
+      names.add(construct.machineConfigName);
+    }
+  }
+  return [...names].sort();
+}
+
+/** Whether the stage holds a health check, whose DaemonSet turns ready only as the pool's nodes reboot. */
+export function holdsHealthCheck(stage: Stage): boolean {
+  return stage.chart.node.findAll().some((construct) => construct instanceof KernelModuleHealthCheck && chartOf(construct) === stage.chart);
+}
+
+/** An object a GitOps controller applies, as RBAC sees it. */
+export interface DeliveredObject {
+  readonly group: string;
+  readonly kind: string;
+  readonly resource: string;
+  readonly name: string;
+  readonly annotations: { [key: string]: string };
+  readonly labels: { [key: string]: string };
+}
+
+/** The synthesized objects of the stages (resolved, as they are written). */
+export function deliveredObjects(stages: Stage[]): DeliveredObject[] {
+  return stages.flatMap((stage) => stage.objects.map((object) => {
+    const json = object.toJson();
+    const apiVersion: string = json.apiVersion;
+    const kind: string = json.kind;
+    return {
+      group: apiVersion.includes('/') ? apiVersion.split('/')[0] : '',
+      kind,
+      resource: resourceOfKind(kind),
+      name: json.metadata?.name,
+      annotations: json.metadata?.annotations ?? {},
+      labels: json.metadata?.labels ?? {},
+    };
+  }));
+}
+
+/**
+ * The resource (plural) of a kind, by the rule the Kubernetes API machinery uses when it guesses
+ * one and that the built-in kinds and CRD generators follow: lowercase, then "-s" gets "-ses",
+ * "-y" gets "-ies", "-endpoints" stays, anything else gets "-s".
+ */
+export function resourceOfKind(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('endpoints')) return lower;
+  if (lower.endsWith('s')) return `${lower}es`;
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  return `${lower}s`;
+}
+
+/**
+ * Whether Argo CD may delete the object: when it prunes (the object lacks `Prune=false`), and,
+ * with the Application's resources finalizer, when the Application is deleted (unless `Delete=false`).
+ */
+export function argoCdMayDelete(object: DeliveredObject, resourcesFinalizer: boolean): boolean {
+  const options = (object.annotations[ARGOCD_SYNC_OPTIONS_ANNOTATION] ?? '').split(',').map((option) => option.replace(/\s/g, ''));
+  return !options.includes('Prune=false') || (resourcesFinalizer && !options.includes('Delete=false'));
+}
+
+/** Whether Flux may delete the object: the prune annotation (or label) governs pruning and Kustomization deletion alike. */
+export function fluxMayDelete(object: DeliveredObject): boolean {
+  return object.annotations[FLUX_PRUNE_ANNOTATION] !== 'disabled' && object.labels[FLUX_PRUNE_ANNOTATION] !== 'disabled';
+}
+
+function rootOf(stages: Stage[]): IConstruct {
+  return stages[0].chart.node.root;
+}
+
+function bootstrapCharts(root: IConstruct): Set<Chart> {
+  const charts = new Set<Chart>();
+  for (const construct of bootstrapConstructs.get(root) ?? []) {
+    const chart = chartOf(construct);
+    if (chart !== undefined) charts.add(chart);
+  }
+  return charts;
+}
+
+function isBootstrapObject(object: IConstruct, registered: Set<IConstruct>): boolean {
+  return object.node.scopes.some((scope) => registered.has(scope));
+}
+
+function bootstrapProblems(construct: IConstruct, prefix: string): string[] {
+  const chart = chartOf(construct);
+  if (chart === undefined) {
+    return [`${prefix}must be in a Chart (a chart of its own, which no GitOps tool syncs)`];
+  }
+  const registered = bootstrapConstructs.get(construct.node.root) ?? new Set();
+  const strangers = chart.node.findAll()
+    .filter((c) => ApiObject.isApiObject(c) && chartOf(c) === chart && !isBootstrapObject(c, registered))
+    .map((c) => c.node.path);
+  const problems: string[] = [];
+  if (strangers.length > 0) {
+    problems.push(`${prefix}chart "${chart.node.path}" also holds objects of the app (${strangers.join(', ')}): the GitOps bootstrap objects `
+      + 'are applied once by an admin and must have a chart (and so an output folder) of their own, which no Application or Kustomization syncs. '
+      + 'Create the bootstrap constructs in a chart of their own.');
+  }
+  if (deliveryStages(construct).length === 0) {
+    problems.push(`${prefix}the app has no chart with objects besides the GitOps bootstrap charts: there is nothing to deliver`);
+  }
+  return problems;
+}
+
+const DURATION_RE = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+const REPOSITORY_PATH_SEGMENT_RE = /^[A-Za-z0-9._@+-]+$/;
+
+/** Text written into a manifest as it is: non-empty, no whitespace, read as text by every YAML reader. */
+export function checkToken(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new Day1ValidationError(field, value, 'must be a non-empty string');
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+    throw new Day1ValidationError(field, value, 'must not contain whitespace or control characters');
+  }
+  if (!yamlReadsAsNumberOrDate(value, 'yaml-1.1')
+    && (['yaml-1.2', 'js-yaml', 'go-yaml'] as const).some((reader) => yamlReadsAsNumberOrDate(value, reader))) {
+    throw new Day1ValidationError(field, value, 'must not be a number to YAML 1.2 readers (kubectl, Argo CD, Flux) that cdk8s would write unquoted');
+  }
+  return value;
+}
+
+/**
+ * A folder of the Git repository, relative to its root (`.` for the root itself), without
+ * `./`, `..` or a trailing `/`. Returned without a trailing `/`; the root as `.`.
+ */
+export function checkRepositoryPath(field: string, value: unknown): string {
+  const path = checkToken(field, value);
+  if (path === '.') return path;
+  const segments = path.split('/');
+  if (segments.some((segment) => segment === '.' || segment === '..' || !REPOSITORY_PATH_SEGMENT_RE.test(segment))) {
+    throw new Day1ValidationError(field, value,
+      'must be a folder of the repository relative to its root, such as "clusters/prod/dist" ("." for the root): '
+      + 'segments of letters, digits and "._@+-", no leading "/" or "./", no "..", no empty segment or trailing "/"');
+  }
+  return path;
+}
+
+/** A Flux duration such as `10m` or `1h30m` (the pattern of the Flux CRDs). */
+export function checkDuration(field: string, value: unknown): string {
+  const duration = checkToken(field, value);
+  if (!DURATION_RE.test(duration)) {
+    throw new Day1ValidationError(field, value, 'must be a Go duration of ms, s, m and h, such as "10m" or "1h30m"');
+  }
+  return duration;
+}
+
+/** A boolean prop, `fallback` when unset. */
+export function optionalBooleanProp(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new Day1ValidationError(field, value, 'must be a boolean');
+  return value;
+}

@@ -1,0 +1,264 @@
+import { ApiObject, Lazy, Names } from 'cdk8s';
+import { Construct } from 'constructs';
+import { claimObjectName } from './conflicts';
+import {
+  checkDuration,
+  checkRepositoryPath,
+  checkToken,
+  deliveryStages,
+  holdsHealthCheck,
+  optionalBooleanProp,
+  registerBootstrap,
+  Stage,
+} from './delivery';
+import { DEFAULT_FLUX_NAMESPACE, GitOpsController, GitOpsControllerAccess } from './gitops-controller-access';
+import { GitRepository } from '../imports/gitrepository-source.toolkit.fluxcd.io';
+import { Kustomization, KustomizationSpecSourceRefKind } from '../imports/kustomization-kustomize.toolkit.fluxcd.io';
+import { checkDns1123Label, checkDns1123Subdomain, Day1ValidationError, optionalDns1123Subdomain } from '../validation';
+
+const GIT_URL_RE = /^(http|https|ssh):\/\//;
+
+/** Properties of a `FluxDelivery`. */
+export interface FluxDeliveryProps {
+  /**
+   * Prefix of the Kustomizations' names (`<name>-<chart>`), and the name of the GitRepository.
+   *
+   * @example 'ice-nic-driver'
+   */
+  readonly name: string;
+
+  /**
+   * URL of the Git repository that holds the synthesized output (`http://`, `https://` or
+   * `ssh://`).
+   *
+   * @example 'https://git.example.com/platform/cluster-config.git'
+   */
+  readonly url: string;
+
+  /**
+   * The app's output folder in that repository, relative to its root; each Kustomization
+   * applies one stage folder below it.
+   *
+   * @example 'clusters/prod/dist'
+   */
+  readonly path: string;
+
+  /**
+   * Branch that Flux syncs.
+   *
+   * @default 'main'
+   */
+  readonly branch?: string;
+
+  /**
+   * Name of a Secret in `namespace` with the credentials of the repository.
+   *
+   * @default - a public repository
+   */
+  readonly secretName?: string;
+
+  /**
+   * Namespace of the GitRepository and the Kustomizations.
+   *
+   * @default 'flux-system'
+   */
+  readonly namespace?: string;
+
+  /**
+   * How often Flux fetches the repository.
+   *
+   * @default '5m'
+   */
+  readonly sourceInterval?: string;
+
+  /**
+   * How often each Kustomization re-applies its folder (and so reverts drift).
+   *
+   * @default '10m'
+   */
+  readonly interval?: string;
+
+  /**
+   * How long a Kustomization waits for its objects to be ready, for stages without a health check.
+   *
+   * @default '10m'
+   */
+  readonly timeout?: string;
+
+  /**
+   * How long the Kustomization of a stage that holds a `KernelModuleHealthCheck` waits: its
+   * DaemonSets are ready only once every node of the pool has rebooted into the module, one
+   * node (or `maxUnavailable` nodes) at a time. A longer rollout is not an error: Flux reports
+   * the stage not ready and tries again at the next interval.
+   *
+   * @default '3h'
+   */
+  readonly rolloutTimeout?: string;
+
+  /**
+   * Whether to add a `GitOpsControllerAccess`: the ClusterRole and ClusterRoleBinding that let
+   * the kustomize-controller apply exactly this app's objects.
+   *
+   * @default true
+   */
+  readonly controllerAccess?: boolean;
+
+  /**
+   * The kustomize-controller's service account, bound by the `GitOpsControllerAccess`.
+   *
+   * @default 'kustomize-controller'
+   */
+  readonly controllerServiceAccountName?: string;
+
+  /**
+   * Namespace of the kustomize-controller's service account.
+   *
+   * @default 'flux-system'
+   */
+  readonly controllerServiceAccountNamespace?: string;
+}
+
+/**
+ * Flux delivery of the app: a `GitRepository`, and one `Kustomization` per stage folder of the
+ * app's output, each depending on the one before it (`dependsOn`, in the order cdk8s gives the
+ * charts and numbers their folders), with `wait: true` (ready only once all its objects are)
+ * and `prune: true` (the objects whose deletion disrupts the nodes carry
+ * `kustomize.toolkit.fluxcd.io/prune: disabled`). Flux has no sync waves; this chain is its
+ * ordering.
+ *
+ * The stages are read from the app when this construct is created, so create it once every
+ * stage chart holds its objects (a later stage is reported at synthesis); the folder paths are
+ * resolved at synthesis. These are bootstrap objects, applied once by an admin: create this
+ * construct in a chart of its own, which no Kustomization applies.
+ */
+export class FluxDelivery extends Construct {
+  /** Name of the GitRepository, the prefix of the Kustomizations' names. */
+  public readonly name: string;
+
+  /** Namespace of the GitRepository and the Kustomizations. */
+  public readonly namespace: string;
+
+  /** The GitRepository object. */
+  public readonly gitRepository: ApiObject;
+
+  /** The Kustomization objects, one per stage, in stage order. */
+  public readonly kustomizations: ApiObject[];
+
+  /**
+   * The ClusterRole and ClusterRoleBinding of the kustomize-controller, unless
+   * `controllerAccess` is false.
+   *
+   * @default - no controller access
+   */
+  public readonly controllerAccess?: GitOpsControllerAccess;
+
+  /**
+   * @throws Error naming the property when a property is invalid, or when the app has no
+   * stage to deliver yet
+   */
+  constructor(scope: Construct, id: string, props: FluxDeliveryProps) {
+    super(scope, id);
+    const prefix = `FluxDelivery "${this.node.path}": `;
+    if (props === null || typeof props !== 'object') {
+      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+    }
+    this.name = checkDns1123Label(`${prefix}name`, props.name);
+    this.namespace = checkDns1123Label(`${prefix}namespace`, props.namespace ?? DEFAULT_FLUX_NAMESPACE);
+    const url = checkToken(`${prefix}url`, props.url);
+    if (!GIT_URL_RE.test(url)) {
+      throw new Day1ValidationError(`${prefix}url`, url, 'must start with http://, https:// or ssh:// (Flux takes no other form)');
+    }
+    const path = checkRepositoryPath(`${prefix}path`, props.path);
+    const branch = checkToken(`${prefix}branch`, props.branch ?? 'main');
+    const secretName = optionalDns1123Subdomain(`${prefix}secretName`, props.secretName);
+    const sourceInterval = checkDuration(`${prefix}sourceInterval`, props.sourceInterval ?? '5m');
+    const interval = checkDuration(`${prefix}interval`, props.interval ?? '10m');
+    const timeout = checkDuration(`${prefix}timeout`, props.timeout ?? '10m');
+    const rolloutTimeout = checkDuration(`${prefix}rolloutTimeout`, props.rolloutTimeout ?? '3h');
+    const access = optionalBooleanProp(`${prefix}controllerAccess`, props.controllerAccess, true);
+    if (!access) {
+      for (const [field, value] of [['controllerServiceAccountName', props.controllerServiceAccountName], ['controllerServiceAccountNamespace', props.controllerServiceAccountNamespace]]) {
+        if (value !== undefined) {
+          throw new Day1ValidationError(`${prefix}${field}`, value, 'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
+        }
+      }
+    }
+    // This construct's own chart is a bootstrap chart from here on, so it is no stage.
+    registerBootstrap(this, prefix);
+    const stages = deliveryStages(this);
+    if (stages.length === 0) {
+      throw new Error(`${prefix}the app has no chart with objects yet besides the GitOps bootstrap charts: `
+        + 'create FluxDelivery once the stage charts hold their objects (one Kustomization is made per stage)');
+    }
+
+    this.gitRepository = new GitRepository(this, 'Resource', {
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: {
+        url,
+        interval: sourceInterval,
+        ref: { branch },
+        ...(secretName === undefined ? {} : { secretRef: { name: secretName } }),
+      },
+    });
+    claimObjectName(this, 'GitRepository', this.namespace, this.name, 'Give each FluxDelivery its own name.');
+
+    const plan = stages.map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
+    const kustomizations: ApiObject[] = [];
+    let previous: string | undefined;
+    plan.forEach(({ chart, healthCheck }, index) => {
+      const name = checkDns1123Subdomain(`${prefix}name (with the stage chart ${JSON.stringify(chart.node.path)})`,
+        `${this.name}-${Names.toDnsLabel(chart)}`);
+      kustomizations.push(new Kustomization(this, `Stage${index}`, {
+        metadata: { name, namespace: this.namespace },
+        spec: {
+          ...(previous === undefined ? {} : { dependsOn: [{ name: previous }] }),
+          interval,
+          sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: this.name },
+          path: Lazy.any({ produce: () => `./${joinPath(path, this.folderOf(chart.node.path))}` }),
+          prune: true,
+          wait: true,
+          timeout: healthCheck ? rolloutTimeout : timeout,
+        },
+      }));
+      claimObjectName(this, 'Kustomization', this.namespace, name, 'Give each FluxDelivery its own name.');
+      previous = name;
+    });
+    this.kustomizations = kustomizations;
+
+    this.node.addValidation({
+      validate: () => {
+        const now = deliveryStages(this).map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
+        const show = (p: typeof plan) => p.map((s) => `${s.chart.node.path}${s.healthCheck ? ' (health check)' : ''}`).join(', ');
+        return show(now) === show(plan) ? [] : [`${prefix}the app's stages changed after the FluxDelivery was created `
+          + `(then: ${show(plan)}; now: ${show(now)}): create it once every stage chart holds its objects`];
+      },
+    });
+
+    if (access) {
+      this.controllerAccess = new GitOpsControllerAccess(this, 'ControllerAccess', {
+        controller: GitOpsController.FLUX,
+        name: `${this.name}-flux`,
+        serviceAccountName: props.controllerServiceAccountName,
+        serviceAccountNamespace: props.controllerServiceAccountNamespace,
+      });
+    }
+  }
+
+  /**
+   * The output folders the Kustomizations apply, in stage order, relative to the app's outdir,
+   * named as cdk8s names them (`0000-pool`, …).
+   */
+  public stageFolders(): string[] {
+    return deliveryStages(this).map((stage) => stage.folder);
+  }
+
+  private folderOf(chartPath: string): string {
+    const stage = deliveryStages(this).find((candidate: Stage) => candidate.chart.node.path === chartPath);
+    // The validation above reports a stage that disappeared; this only keeps synthesis going until then.
+    return stage === undefined ? chartPath : stage.folder;
+  }
+}
+
+function joinPath(base: string, folder: string): string {
+  return base === '.' ? folder : `${base}/${folder}`;
+}

@@ -1,0 +1,169 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { claimObjectName } from './conflicts';
+import { argoCdMayDelete, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete, optionalBooleanProp, registerBootstrap } from './delivery';
+import { checkDns1123Label, checkDns1123Subdomain, Day1ValidationError } from '../validation';
+
+/** The GitOps controller that applies the app, which decides what "pruning is on" means for an object. */
+export enum GitOpsController {
+  /**
+   * Argo CD (OpenShift GitOps): it may delete an object whose `argocd.argoproj.io/sync-options`
+   * lack `Prune=false` (and, with the Application's resources finalizer, `Delete=false`).
+   */
+  ARGO_CD = 'ARGO_CD',
+
+  /**
+   * Flux's kustomize-controller: it may delete an object that is not annotated
+   * `kustomize.toolkit.fluxcd.io/prune: disabled`.
+   */
+  FLUX = 'FLUX',
+}
+
+/** The service account of OpenShift GitOps' default Argo CD instance's application controller. */
+export const DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT = 'openshift-gitops-argocd-application-controller';
+/** The namespace of OpenShift GitOps' default Argo CD instance. */
+export const DEFAULT_ARGOCD_NAMESPACE = 'openshift-gitops';
+/** The service account of Flux's kustomize-controller. */
+export const DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT = 'kustomize-controller';
+/** The namespace Flux is installed in. */
+export const DEFAULT_FLUX_NAMESPACE = 'flux-system';
+
+/** Properties of a `GitOpsControllerAccess`. */
+export interface GitOpsControllerAccessProps {
+  /** The controller that applies the app's objects. */
+  readonly controller: GitOpsController;
+
+  /**
+   * `metadata.name` of the ClusterRole and of the ClusterRoleBinding. Cluster-wide: give each
+   * app its own.
+   */
+  readonly name: string;
+
+  /**
+   * The controller's service account, which the ClusterRoleBinding binds.
+   *
+   * @default - `openshift-gitops-argocd-application-controller` for Argo CD, `kustomize-controller` for Flux
+   */
+  readonly serviceAccountName?: string;
+
+  /**
+   * Namespace of that service account.
+   *
+   * @default - `openshift-gitops` for Argo CD, `flux-system` for Flux
+   */
+  readonly serviceAccountNamespace?: string;
+
+  /**
+   * Argo CD only: whether the Application carries the resources finalizer, so that deleting it
+   * deletes its objects. An object then needs `Delete=false` as well as `Prune=false` for the
+   * controller to need no right to delete it. (Flux reads one annotation for pruning and for
+   * the deletion of a Kustomization.)
+   *
+   * @default false
+   */
+  readonly argoCdResourcesFinalizer?: boolean;
+}
+
+/** The verbs every delivered kind needs: read and watch it, create it, apply changes to it. */
+const APPLY_VERBS = ['get', 'list', 'watch', 'create', 'patch'];
+const DELETE_VERB = 'delete';
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/**
+ * The rights a GitOps controller needs to apply this app, and no more: a ClusterRole that grants
+ * `get`, `list`, `watch`, `create` and `patch` on exactly the resources of the objects the app
+ * synthesizes into its stage folders (from their apiVersion and kind), plus `delete` only on the
+ * resources of objects the controller may prune (those without prune protection), and a
+ * ClusterRoleBinding of it to the controller's service account.
+ *
+ * The rules are computed at synthesis, from every chart of the app except the bootstrap charts
+ * (those holding this construct, an `ArgoCdApplication` or a `FluxDelivery`). This construct
+ * belongs in such a chart: it is applied once by an admin, never synced. A kind's resource name
+ * follows the Kubernetes default plural ("Policy" → "policies", "Class" → "classes").
+ */
+export class GitOpsControllerAccess extends Construct {
+  /** `metadata.name` of the ClusterRole and the ClusterRoleBinding. */
+  public readonly name: string;
+
+  /** The controller whose deletion rules decide where `delete` is granted. */
+  public readonly controller: GitOpsController;
+
+  /** The service account bound to the ClusterRole. */
+  public readonly serviceAccountName: string;
+
+  /** Namespace of the service account. */
+  public readonly serviceAccountNamespace: string;
+
+  /** The ClusterRole object. */
+  public readonly clusterRole: ApiObject;
+
+  /** The ClusterRoleBinding object. */
+  public readonly clusterRoleBinding: ApiObject;
+
+  /**
+   * @throws Error naming the property when a property is invalid
+   */
+  constructor(scope: Construct, id: string, props: GitOpsControllerAccessProps) {
+    super(scope, id);
+    const prefix = `GitOpsControllerAccess "${this.node.path}": `;
+    if (props === null || typeof props !== 'object') {
+      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+    }
+    if (props.controller !== GitOpsController.ARGO_CD && props.controller !== GitOpsController.FLUX) {
+      throw new Day1ValidationError(`${prefix}controller`, props.controller, 'must be GitOpsController.ARGO_CD or GitOpsController.FLUX');
+    }
+    this.controller = props.controller;
+    const argoCd = this.controller === GitOpsController.ARGO_CD;
+    this.name = checkDns1123Subdomain(`${prefix}name`, props.name);
+    this.serviceAccountName = checkDns1123Subdomain(`${prefix}serviceAccountName`,
+      props.serviceAccountName ?? (argoCd ? DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT : DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT));
+    this.serviceAccountNamespace = checkDns1123Label(`${prefix}serviceAccountNamespace`,
+      props.serviceAccountNamespace ?? (argoCd ? DEFAULT_ARGOCD_NAMESPACE : DEFAULT_FLUX_NAMESPACE));
+    const finalizer = optionalBooleanProp(`${prefix}argoCdResourcesFinalizer`, props.argoCdResourcesFinalizer, false);
+    if (finalizer && !argoCd) {
+      throw new Day1ValidationError(`${prefix}argoCdResourcesFinalizer`, finalizer, 'applies to GitOpsController.ARGO_CD only');
+    }
+    const mayDelete = argoCd ? (object: DeliveredObject) => argoCdMayDelete(object, finalizer) : fluxMayDelete;
+
+    this.clusterRole = new kplus.k8s.KubeClusterRole(this, 'ClusterRole', {
+      metadata: { name: this.name },
+      rules: Lazy.any({ produce: () => policyRules(deliveredObjects(deliveryStages(this)), mayDelete) }),
+    });
+    this.clusterRoleBinding = new kplus.k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      metadata: { name: this.name },
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: this.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: this.serviceAccountNamespace }],
+    });
+    registerBootstrap(this, prefix);
+    claimObjectName(this, 'ClusterRole', undefined, this.name, 'Give each GitOpsControllerAccess (each app) its own name.');
+  }
+}
+
+/**
+ * One rule per API group and verb set, resources sorted: what `oc describe clusterrole` shows
+ * reads as "these kinds, these verbs". Deterministic whatever the order of the objects.
+ */
+function policyRules(objects: DeliveredObject[], mayDelete: (object: DeliveredObject) => boolean): kplus.k8s.PolicyRule[] {
+  const resources = new Map<string, { group: string; resource: string; delete: boolean }>();
+  for (const object of objects) {
+    const key = `${object.group}\0${object.resource}`;
+    const entry = resources.get(key) ?? { group: object.group, resource: object.resource, delete: false };
+    entry.delete = entry.delete || mayDelete(object);
+    resources.set(key, entry);
+  }
+  const rules = new Map<string, { apiGroups: string[]; resources: string[]; verbs: string[] }>();
+  const sorted = [...resources.values()]
+    .sort((a, b) => compare(a.group, b.group) || Number(a.delete) - Number(b.delete) || compare(a.resource, b.resource));
+  for (const { group, resource, delete: del } of sorted) {
+    const key = `${group}\0${del}`;
+    const rule = rules.get(key) ?? { apiGroups: [group], resources: [], verbs: del ? [...APPLY_VERBS, DELETE_VERB] : [...APPLY_VERBS] };
+    rule.resources.push(resource);
+    rules.set(key, rule);
+  }
+  return [...rules.values()];
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
