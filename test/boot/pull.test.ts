@@ -42,6 +42,9 @@ test('missing images: pulls both with the node pull secret, records the reboot, 
     exists(WORKER_IMAGE),
     pull(node, MODULE),
     exists(MODULE),
+    // No other Day 1 pull unit on this node to wait for.
+    { tool: 'systemctl', argv: ['list-units', '--all', '--plain', '--no-legend', '*-pull-kernel-module-image.service'] },
+    { tool: 'systemctl', argv: ['list-jobs', '--no-legend', '*-pull-kernel-module-image.service'] },
     { tool: 'sync', argv: [] },
     { tool: 'reboot', argv: [] },
   ]);
