@@ -6,6 +6,7 @@ import { moduleOptions, SCRIPTS } from './harness';
 import {
   BootUnit, bootScripts, PULL_TIMEOUT_SECONDS, pullUnit, REPLACE_TIMEOUT_SECONDS, replaceUnit,
 } from '../../src/boot';
+import { KMM_OPERATOR_FIXTURES, KMM_OPERATOR_SCRIPTS } from '../util/kmm-operator';
 import { withShellcheck, withSystemdAnalyze } from '../util/oracles';
 import { directives, parseUnitFile } from '../util/systemd';
 
@@ -32,6 +33,10 @@ describe('shellcheck', () => {
 
   testShellcheck('the test double fakebin.sh: no finding either', () => {
     expect(shellcheck(FAKEBIN)).toEqual({ status: 0, output: '' });
+  });
+
+  testShellcheck.each(KMM_OPERATOR_SCRIPTS.map((script) => script.file))('the KMM operator stand-in %s: no finding either', (file) => {
+    expect(shellcheck(join(KMM_OPERATOR_FIXTURES, file))).toEqual({ status: 0, output: '' });
   });
 
   testShellcheck('reports what the reference pull script got wrong (the oracle is live)', () => {
