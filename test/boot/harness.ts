@@ -231,6 +231,13 @@ export class FakeNode {
     return this.knob('pull-phantom', images.map((image) => `${image}\n`).join(''));
   }
 
+  /** A pull of `image` takes this many seconds (really slept, scaled like `sleep`; see sleepMs). */
+  public slowPull(image: string, seconds: number): this {
+    const file = join(this.state, 'knobs', 'pull-slow');
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    return this.knob('pull-slow', `${before}${seconds} ${image}\n`);
+  }
+
   public workerExits(status: number): this {
     return this.knob('worker-exit', `${status}\n`);
   }
@@ -330,10 +337,24 @@ export class FakeNode {
 
   /** Runs one script to its end. */
   public run(script: ScriptName, options: ValidatedMachineConfigOptions, extra: Record<string, string> = {}): RunResult {
+    return this.runWithEnvironment(script, this.env(script, options, extra));
+  }
+
+  /**
+   * Runs one script to its end with exactly this unit environment (e.g. that of a KMM operator
+   * unit or of an earlier release's unit) instead of one generated here.
+   */
+  public runWithUnitEnvironment(script: ScriptName, unitEnvironment: Record<string, string>, extra: Record<string, string> = {}): RunResult {
+    return this.runWithEnvironment(script, {
+      PATH: this.bin, LANG: 'C.UTF-8', FAKE_STATE: this.state, KMM_DAY1_ROOT: this.root, ...unitEnvironment, ...extra,
+    });
+  }
+
+  private runWithEnvironment(script: ScriptName, env: Record<string, string>): RunResult {
     const before = this.calls().length;
     const result = spawnSync(BASH, [SCRIPTS[script]], {
       cwd: this.base,
-      env: this.env(script, options, extra),
+      env,
       encoding: 'utf8',
       timeout: 15_000,
     });
@@ -421,6 +442,9 @@ export class FakeNode {
       writeTree(this.root, { 'etc/mco/proxy.env': '' });
     }
     for (const file of pool.files) {
+      if (file.contents === undefined) {
+        throw new Error(`${file.path}: the merged pool has no contents for it (not a data URL?)`);
+      }
       const target = join(this.root, file.path);
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, file.contents);
@@ -556,7 +580,7 @@ export function sleeps(run: RunResult): number[] {
 /** A file of the merged pool (MergedFile has these fields). */
 export interface PoolFile {
   readonly path: string;
-  readonly contents: string;
+  readonly contents?: string;
   readonly mode?: number;
 }
 

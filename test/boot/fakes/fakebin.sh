@@ -20,6 +20,8 @@
 #                        the last one repeated
 #   knobs/sleep-ms       milliseconds really slept per second asked for (absent: none), so
 #                        that scripts running side by side make progress while one waits
+#   knobs/pull-slow      lines of `<seconds> <image>`: a pull of that image takes that long
+#                        (slept like `sleep`, so scaled by sleep-ms)
 #   units/<unit>         `ActiveState MainPID Job` of a unit the harness runs (Job: `waiting`
 #                        or `running` for a start job, `-` for none); what `systemctl show`,
 #                        `list-units` and `list-jobs` answer for units other than the dispatcher
@@ -86,6 +88,14 @@ take() {
   printf '%s\n' "$((n - 1))" >"${file}"
 }
 
+# Sleeps what `sleep N` is worth here: N times knobs/sleep-ms milliseconds.
+real_sleep() {
+  local ms seconds
+  ms=$((10#$1 * $(<"${knobs}/sleep-ms")))
+  printf -v seconds '%d.%03d' "$((ms / 1000))" "$((ms % 1000))"
+  sleep "${seconds}"
+}
+
 # Replaces this process, so that a signal sent to it (timeout, systemd) reaches the sleep.
 hang() {
   exec sleep 3600
@@ -121,7 +131,14 @@ podman_pull() {
   if take pull-hangs; then
     hang
   fi
-  local registry_host="${image%%/*}"
+  local registry_host="${image%%/*}" seconds slow_image
+  if [[ -f "${knobs}/pull-slow" && -f "${knobs}/sleep-ms" ]]; then
+    while read -r seconds slow_image; do
+      if [[ "${slow_image}" == "${image}" ]]; then
+        real_sleep "${seconds}"
+      fi
+    done <"${knobs}/pull-slow"
+  fi
   if take pull-failures; then
     fail "initializing source docker://${image}: pinging container registry ${registry_host}: Get \"https://${registry_host}/v2/\": dial tcp: connect: connection refused"
   fi
@@ -391,9 +408,7 @@ case "${tool}" in
   sleep)
     [[ $# -eq 1 && "$1" =~ ^[0-9]+$ ]] || fail "fake sleep: expected whole seconds"
     if [[ -f "${knobs}/sleep-ms" ]]; then
-      ms=$((10#$1 * $(<"${knobs}/sleep-ms")))
-      printf -v seconds '%d.%03d' "$((ms / 1000))" "$((ms % 1000))"
-      exec sleep "${seconds}"
+      real_sleep "$1"
     fi
     ;;
   reboot)
