@@ -171,6 +171,15 @@ describe('time budget', () => {
     expect(directives(parseUnitFile(pullUnit(moduleOptions()).contents), 'Service', 'TimeoutStartSec')).toEqual([String(PULL_TIMEOUT_SECONDS)]);
   });
 
+  test('the reboot wait is bounded by what is left of the budget of the unit that runs the script: ours and the KMM operator\'s', () => {
+    const operatorPull = parseUnitFile(readFileSync(join(KMM_OPERATOR_FIXTURES, 'pull-kernel-module-image.service'), 'utf8'));
+    expect(scriptDefault(SCRIPTS.pull, /^ours_budget=(\d+)$/m)).toBe(PULL_TIMEOUT_SECONDS);
+    expect(scriptDefault(SCRIPTS.pull, /^kmm_budget=(\d+)$/m)).toBe(Number(directives(operatorPull, 'Service', 'TimeoutSec')[0]));
+    expect(scriptDefault(SCRIPTS.pull, /^dispatcher_wait=(\d+)$/m)).toBe(scriptDefault(SCRIPTS.wait, /KMM_DAY1_DISPATCHER_TIMEOUT:-(\d+)/));
+    expect(scriptDefault(SCRIPTS.pull, /^margin=(\d+)$/m)).toBeGreaterThanOrEqual(30);
+    expect(scriptDefault(SCRIPTS.pull, /KMM_DAY1_REBOOT_WAIT:-(\d+)/)).toBe(600);
+  });
+
   test('the replace unit, which holds back the network, is bounded too', () => {
     expect(directives(parseUnitFile(replaceUnit(moduleOptions()).contents), 'Service', 'TimeoutStartSec')).toEqual([String(REPLACE_TIMEOUT_SECONDS)]);
     expect(REPLACE_TIMEOUT_SECONDS).toBeLessThanOrEqual(300);
