@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { load } from 'js-yaml';
 import {
@@ -15,8 +15,8 @@ import { KMM_OPERATOR_IMAGE_FILE, KMM_OPERATOR_WORKER_CONFIG, kmmOperatorMachine
  * pool is booted in both merge orders: once with our scripts last, once with the other side's.
  *
  *   (a) one of ours (v2) + one the KMM operator rewrote (stand-in, test/util/kmm-operator.ts)
- *   (b) one of ours (v2) + one of the first release (test/fixtures/interface-v1), whose
- *       scripts win in one order
+ *   (b) one of ours (v2) + one of each earlier release frozen in test/fixtures/interface-v*,
+ *       whose scripts win in one order
  *   (c) one of ours (v2) + two the KMM operator rewrote: their shared worker config path and
  *       `kmm-pod` name are theirs; our scripts, when they win, keep the two apart
  */
@@ -24,7 +24,7 @@ import { KMM_OPERATOR_IMAGE_FILE, KMM_OPERATOR_WORKER_CONFIG, kmmOperatorMachine
 afterEach(() => FakeNode.cleanupAll());
 
 const POOL = 'oot-nic';
-const V1_FIXTURES = join(__dirname, '..', 'fixtures', 'interface-v1');
+const FIXTURES = join(__dirname, '..', 'fixtures');
 const AARCH64_64K = '5.14.0-427.13.1.el9_4.aarch64+64k';
 
 interface Module {
@@ -46,7 +46,8 @@ const MLX: Module = {
   kernelModuleName: 'mlx5_core', kernelModuleImage: 'quay.io/example/mlx5-driver', inTreeModulesToRemove: ['mlx5_core'],
 };
 
-type Writer = 'ours' | 'kmm' | 'v1';
+/** `ours` (this release), `kmm` (the KMM operator), or the folder of a frozen earlier release (`interface-v1`, ...). */
+type Writer = string;
 
 /** One MachineConfig of a pool: its name, who wrote it, its module. */
 interface Member {
@@ -78,16 +79,16 @@ function operatorMachineConfig(member: Member): any {
   });
 }
 
-/** A whole MachineConfig of the first release, as frozen (its name is fixed). */
-function v1MachineConfig(member: Member): any {
-  return load(readFileSync(join(V1_FIXTURES, `${member.name}.yaml`), 'utf8'));
+/** A whole MachineConfig of an earlier release, as frozen (its name is fixed). */
+function frozenMachineConfig(member: Member): any {
+  return load(readFileSync(join(FIXTURES, member.writer, `${member.name}.yaml`), 'utf8'));
 }
 
 function machineConfig(member: Member, pool: readonly Member[]): any {
   switch (member.writer) {
     case 'ours': return ourMachineConfig(member, pool);
     case 'kmm': return operatorMachineConfig(member);
-    case 'v1': return v1MachineConfig(member);
+    default: return frozenMachineConfig(member);
   }
 }
 
@@ -183,7 +184,9 @@ function scriptsWinner(merged: MergedMachineConfigs): string {
  * its own worker config; every pull unit pulls its own module image; our scripts never write
  * the operator's shared files.
  */
-function expectEveryModuleLoaded(node: FakeNode, pool: readonly Member[], settled: Settled, parametersFor: (member: Member) => boolean, kernel = KERNEL): void {
+function expectEveryModuleLoaded(
+  node: FakeNode, pool: readonly Member[], settled: Settled, parametersFor: (member: Member) => boolean, kernel = KERNEL,
+): void {
   const { last, boots, configs } = settled;
   // The replace units ran one after another in name order (our units order themselves against every peer).
   expect(last.replace.map((run) => run.unit)).toEqual(pool.map(replaceUnitOf).sort());
@@ -203,7 +206,7 @@ function expectEveryModuleLoaded(node: FakeNode, pool: readonly Member[], settle
   const configFiles = podmanRuns(last.calls).map((call) => mountOf(call, '/etc/kmm-worker/config.yaml'));
   expect(configFiles).toHaveLength(pool.length);
   const winner = pool.find((member) => member.name === scriptsWinner(settled.merged))!;
-  if (winner.writer === 'ours' || winner.writer === 'v1') {
+  if (winner.writer !== 'kmm') {
     expect(new Set(configFiles).size).toBe(pool.length);
     expect(existsSync(join(node.root, KMM_OPERATOR_WORKER_CONFIG))).toBe(false);
     expect(existsSync(join(node.root, KMM_OPERATOR_IMAGE_FILE))).toBe(false);
@@ -275,30 +278,37 @@ describe.each([
   }
 });
 
-describe.each([
-  ['ours (ice) sorts last: our scripts run the version-1 units', { name: '99-oot-nic-kmm-day1-sfc', writer: 'v1', module: SFC }, { name: '99-oot-nic-kmm-day1-zz-ice', writer: 'ours', module: ICE }],
-  ['version 1 (sfc) sorts last: its scripts run our version-2 units', { name: '99-oot-nic-kmm-day1-sfc', writer: 'v1', module: SFC }, { name: '99-oot-nic-kmm-day1-ice', writer: 'ours', module: ICE }],
-  ['version 1 (ice) sorts first: our scripts run the version-1 units', { name: '99-oot-nic-kmm-day1-ice', writer: 'v1', module: ICE }, { name: '99-oot-nic-kmm-day1-sfc', writer: 'ours', module: SFC }],
-] as Array<[string, Member, Member]>)('(b) ours + one of the first release: %s', (_, old, ours) => {
+/** Every frozen interface version: a pool may still hold a MachineConfig of any earlier release. */
+const FROZEN_VERSIONS = readdirSync(FIXTURES).filter((dir) => /^interface-v[0-9]+$/.test(dir)).sort();
+
+test('the frozen interface fixtures include version 1', () => {
+  expect(FROZEN_VERSIONS).toContain('interface-v1');
+});
+
+describe.each(FROZEN_VERSIONS.flatMap((version) => ([
+  [`${version} (sfc) sorts first: our scripts run its units`, { name: '99-oot-nic-kmm-day1-sfc', writer: version, module: SFC }, { name: '99-oot-nic-kmm-day1-zz-ice', writer: 'ours', module: ICE }],
+  [`${version} (sfc) sorts last: its scripts run our units`, { name: '99-oot-nic-kmm-day1-sfc', writer: version, module: SFC }, { name: '99-oot-nic-kmm-day1-ice', writer: 'ours', module: ICE }],
+  [`${version} (ice) sorts first: our scripts run its units`, { name: '99-oot-nic-kmm-day1-ice', writer: version, module: ICE }, { name: '99-oot-nic-kmm-day1-sfc', writer: 'ours', module: SFC }],
+] as Array<[string, Member, Member]>)))('(b) ours + one of an earlier release: %s', (_, old, ours) => {
   const pool = [old, ours];
 
   test('every module loads with its own config and parameters, every pull unit pulls its own images', async () => {
     const merged = merge(pool);
-    const v1Wins = old.name > ours.name;
-    expect(scriptsWinner(merged)).toBe(v1Wins ? old.name : ours.name);
+    const oldWins = old.name > ours.name;
+    expect(scriptsWinner(merged)).toBe(oldWins ? old.name : ours.name);
     // Both are Day 1 MachineConfigs of this library: no conflict.
     expect(merged.conflicts).toEqual([]);
-    if (v1Wins) {
+    if (oldWins) {
       expect(merged.files.find((f) => f.path === REPLACE_SCRIPT_PATH)!.contents)
-        .toBe(readFileSync(join(V1_FIXTURES, 'scripts', 'replace-kernel-module.sh'), 'utf8'));
+        .toBe(readFileSync(join(FIXTURES, old.writer, 'scripts', 'replace-kernel-module.sh'), 'utf8'));
     }
     const node = poolNode(pool);
 
     const settled = await bootUntilSettled(node, merged);
 
     expectEveryModuleLoaded(node, pool, settled, () => true);
-    // The first release's pull script reboots at once; ours waits for the other pull unit.
-    expect(rebootCount(settled)).toBeLessThanOrEqual(v1Wins ? 2 : 1);
+    // The first release's pull script reboots at once; from version 2 on, pull units wait for each other.
+    expect(rebootCount(settled)).toBeLessThanOrEqual(oldWins && old.writer === 'interface-v1' ? 2 : 1);
     for (const member of pool) {
       expect(existsSync(join(node.root, 'var/lib/kmm-day1', member.name, 'worker-config.yaml'))).toBe(true);
     }
@@ -370,8 +380,8 @@ describe('one reboot per node and boot', () => {
   }
 
   test('two of our modules without images: both pull, then the node reboots ONCE; the next boot loads both', async () => {
-    // ice's module image takes 30 s (0.3 s here) to pull; sfc has its images long before.
-    const node = poolNode(pool).slowPull(moduleImageOf(ICE), 30);
+    // ice's module image takes 200 s (2 s here) to pull; sfc has its images long before.
+    const node = poolNode(pool).slowPull(moduleImageOf(ICE), 200);
 
     const settled = await bootUntilSettled(node, merge(pool));
 

@@ -6,7 +6,9 @@ import { moduleOptions, SCRIPTS } from './harness';
 import {
   BootUnit, bootScripts, PULL_TIMEOUT_SECONDS, pullUnit, REPLACE_TIMEOUT_SECONDS, replaceUnit,
 } from '../../src/boot';
-import { KMM_OPERATOR_FIXTURES, KMM_OPERATOR_SCRIPTS } from '../util/kmm-operator';
+import {
+  KMM_OPERATOR_FIXTURES, KMM_OPERATOR_SCRIPTS, kmmOperatorMachineConfig, kmmOperatorScript,
+} from '../util/kmm-operator';
 import { withShellcheck, withSystemdAnalyze } from '../util/oracles';
 import { directives, parseUnitFile } from '../util/systemd';
 
@@ -125,6 +127,17 @@ describe('systemd-analyze verify', () => {
   testVerify('the units of two MachineConfigs side by side: no output at all', () => {
     const units = [replaceUnit(everything), pullUnit(everything), replaceUnit(minimal), pullUnit(minimal)];
     expect(verify(tempRoot(units), units)).toEqual({ status: 0, output: '' });
+  });
+
+  testVerify('the KMM operator stand-in\'s units, with its scripts: no output at all (the stand-in is a valid unit pair)', () => {
+    const machineConfig = kmmOperatorMachineConfig({
+      machineConfigName: '99-oot-nic-kmm-day1-ice', machineConfigPoolName: 'oot-nic', kernelModuleImage: 'quay.io/example/ice-driver',
+      kernelModuleName: 'ice', inTreeModulesToRemove: ['ice'], firmwareFilesPath: '/opt/lib/firmware/intel/ice',
+    });
+    const units: BootUnit[] = machineConfig.spec.config.systemd.units.filter((unit: BootUnit) => unit.contents !== undefined);
+    const scripts = KMM_OPERATOR_SCRIPTS.map((script) => ({ path: script.path, contents: kmmOperatorScript(script.path) }));
+    expect(units).toHaveLength(2);
+    expect(verify(tempRoot(units, scripts), units)).toEqual({ status: 0, output: '' });
   });
 
   testVerify('reports a script missing from the root (the units really point at our files)', () => {
