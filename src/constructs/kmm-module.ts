@@ -2,7 +2,7 @@ import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
 import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from './gitops';
-import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { checkModuleNameLength, checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import * as kmm from '../imports/module-kmm.sigs.x-k8s.io';
 import { checkDns1123Label, Day1ValidationError, optionalString, validateModuleSettings } from '../validation';
 
@@ -10,8 +10,9 @@ import { checkDns1123Label, Day1ValidationError, optionalString, validateModuleS
 export const KMM_NAMESPACE = 'openshift-kmm';
 
 /**
- * KMM replaces this with the node's full kernel release, the value of `uname -r` that the
- * Day 1 boot units use as the image tag, so both paths pull the same image.
+ * KMM replaces this with the node's kernel release (`uname -r`) with one trailing `+` removed
+ * and every character outside `[A-Za-z0-9._-]` replaced by `_`, the tag the Day 1 boot
+ * scripts use as well, so both paths pull the same image.
  */
 export const KERNEL_VERSION_TAG = '${KERNEL_FULL_VERSION}';
 
@@ -34,7 +35,11 @@ export interface KmmModuleProps {
   readonly selector: { [key: string]: string };
 
   /**
-   * In-tree modules to unload before the out-of-tree module is loaded.
+   * In-tree modules to unload before the out-of-tree module is loaded. KMM's worker runs
+   * `modprobe -rv` on every listed name whose `.ko` file exists anywhere under the node's
+   * `/lib/modules`, whether or not it is loaded, on every selected node at once: a name the
+   * Day 1 MachineConfig already replaced at boot would be unloaded and loaded again at run
+   * time (`handOverToKmm` lists none for that reason).
    *
    * @default - no in-tree module is unloaded
    */
@@ -151,6 +156,7 @@ export class KmmModule extends Construct {
       gitOps: gitOpsPolicy(prefix, GitOpsStage.KMM, props, true),
     });
     this.namespace = metadata.namespace!;
+    checkModuleNameLength(`${prefix}metadata.name`, this.name, this.namespace);
 
     this.apiObject = new kmm.Module(this, 'Resource', {
       metadata,

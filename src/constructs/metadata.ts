@@ -102,3 +102,19 @@ export function checkSelector(field: string, value: unknown): { [key: string]: s
 export function dnsNameFromModuleName(kernelModuleName: string): string {
   return kernelModuleName.toLowerCase().replace(/_/g, '-').replace(/^-+|-+$/g, '');
 }
+
+/** The KMM operator's Module webhook refuses a Module whose name plus namespace is longer. */
+export const MAX_MODULE_NAME_AND_NAMESPACE_LENGTH = 41;
+
+/**
+ * @throws Day1ValidationError naming `field` (the Module name) when name plus namespace is too long for KMM's webhook
+ */
+export function checkModuleNameLength(field: string, name: string, namespace: string): void {
+  const length = name.length + namespace.length;
+  if (length > MAX_MODULE_NAME_AND_NAMESPACE_LENGTH) {
+    throw new Day1ValidationError(field, name,
+      `together with namespace ${JSON.stringify(namespace)} it has ${length} characters (${name.length} + ${namespace.length}); `
+      + `the KMM operator's Module webhook refuses a name plus namespace longer than ${MAX_MODULE_NAME_AND_NAMESPACE_LENGTH} characters: `
+      + 'shorten the name or the namespace');
+  }
+}

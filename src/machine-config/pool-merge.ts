@@ -544,3 +544,16 @@ export class MachineConfigMerge {
 
   private constructor() {}
 }
+
+/**
+ * Whether `machineConfig` is a Day 1 MachineConfig of this library (any release): the rule
+ * `mergeMachineConfigs` uses for "ours". Not for the package root: the constructs use it to
+ * find Day 1 MachineConfigs a user added as plain objects.
+ */
+export function isDay1MachineConfig(machineConfig: unknown): boolean {
+  try {
+    return isDay1(parse(machineConfig, 0));
+  } catch {
+    return false;
+  }
+}
