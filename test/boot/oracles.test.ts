@@ -131,8 +131,12 @@ describe('systemd-analyze verify', () => {
 
   testVerify('the KMM operator stand-in\'s units, with its scripts: no output at all (the stand-in is a valid unit pair)', () => {
     const machineConfig = kmmOperatorMachineConfig({
-      machineConfigName: '99-oot-nic-kmm-day1-ice', machineConfigPoolName: 'oot-nic', kernelModuleImage: 'quay.io/example/ice-driver',
-      kernelModuleName: 'ice', inTreeModulesToRemove: ['ice'], firmwareFilesPath: '/opt/lib/firmware/intel/ice',
+      machineConfigName: '99-oot-nic-kmm-day1-ice',
+      machineConfigPoolName: 'oot-nic',
+      kernelModuleImage: 'quay.io/example/ice-driver',
+      kernelModuleName: 'ice',
+      inTreeModulesToRemove: ['ice'],
+      firmwareFilesPath: '/opt/lib/firmware/intel/ice',
     });
     const units: BootUnit[] = machineConfig.spec.config.systemd.units.filter((unit: BootUnit) => unit.contents !== undefined);
     const scripts = KMM_OPERATOR_SCRIPTS.map((script) => ({ path: script.path, contents: kmmOperatorScript(script.path) }));
