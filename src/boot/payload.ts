@@ -72,10 +72,39 @@ function description(text: string): string {
   return text.replace(/%/g, '%%');
 }
 
+/**
+ * The unit ↔ script interface version our units speak (`KMM_DAY1_INTERFACE`). Version 1 (no
+ * variable) is the first release; version 2 adds `KERNEL_MODULE`, `WORKER_CONFIG_FILEPATH` and
+ * `KERNEL_MODULE_IMAGE_FILEPATH`, which the KMM operator's scripts read, and always sets
+ * `IN_TREE_MODULES_TO_REMOVE` and `FIRMWARE_FILES_PATH`. Scripts accept every earlier version.
+ */
+export const UNIT_INTERFACE_VERSION = 2;
+
+/**
+ * Where the KMM operator's replace script, should it win the merge, writes this module's
+ * worker config: a file of its own directly in /var/lib, which exists on a fresh node (its
+ * script writes with `cat >`, without creating directories). Our scripts never use it. With
+ * the longest MachineConfig name (222) the file name has 250 characters, within NAME_MAX.
+ */
+export function workerConfigFilePath(machineConfigName: string): string {
+  return `/var/lib/kmm-day1-${machineConfigName}.worker-config.yaml`;
+}
+
+/** Where the KMM operator's pull script, should it win the merge, keeps this module's image. Our scripts never use it. */
+export function kernelModuleImageFilePath(machineConfigName: string): string {
+  return `/var/lib/kmm-day1-${machineConfigName}.image.tar`;
+}
+
+/** `Environment=` lines; `undefined` values are left out, empty strings are kept as set-but-empty. */
 function environment(values: ReadonlyArray<readonly [string, string | undefined]>): Array<[string, string]> {
   return values
-    .filter((entry): entry is readonly [string, string] => entry[1] !== undefined && entry[1] !== '')
+    .filter((entry): entry is readonly [string, string] => entry[1] !== undefined)
     .map(([name, value]) => ['Environment', environmentAssignment(name, value)]);
+}
+
+/** Undefined for an empty list, so that the line is left out. */
+function nonEmpty(values: readonly string[]): string | undefined {
+  return values.length > 0 ? values.join(' ') : undefined;
 }
 
 /**
@@ -112,13 +141,17 @@ export function replaceUnit(options: ValidatedMachineConfigOptions): BootUnit {
         ['TimeoutStartSec', String(REPLACE_TIMEOUT_SECONDS)],
         ['EnvironmentFile', `-${PROXY_ENV_FILE}`],
         ...environment([
+          ['KMM_DAY1_INTERFACE', String(UNIT_INTERFACE_VERSION)],
           ['MACHINE_CONFIG_NAME', options.machineConfigName],
           ['KERNEL_MODULE_IMAGE', options.kernelModuleImage],
           ['KERNEL_MODULE_NAME', options.kernelModuleName],
+          // The KMM operator's scripts read these; so do ours, under the operator's units.
+          ['KERNEL_MODULE', options.kernelModuleName],
           ['WORKER_IMAGE', options.workerImage],
           ['IN_TREE_MODULES_TO_REMOVE', options.inTreeModulesToRemove.join(' ')],
-          ['FIRMWARE_FILES_PATH', options.firmwareFilesPath],
-          ['MODULE_PARAMETERS', options.moduleParameters.join(' ')],
+          ['FIRMWARE_FILES_PATH', options.firmwareFilesPath ?? ''],
+          ['WORKER_CONFIG_FILEPATH', workerConfigFilePath(options.machineConfigName)],
+          ['MODULE_PARAMETERS', nonEmpty(options.moduleParameters)],
         ]),
         ['ExecStart', REPLACE_SCRIPT_PATH],
       ],
@@ -150,9 +183,11 @@ export function pullUnit(options: ValidatedMachineConfigOptions): BootUnit {
         ['TimeoutStartSec', String(PULL_TIMEOUT_SECONDS)],
         ['EnvironmentFile', `-${PROXY_ENV_FILE}`],
         ...environment([
+          ['KMM_DAY1_INTERFACE', String(UNIT_INTERFACE_VERSION)],
           ['MACHINE_CONFIG_NAME', options.machineConfigName],
           ['KERNEL_MODULE_IMAGE', options.kernelModuleImage],
           ['WORKER_IMAGE', options.workerImage],
+          ['KERNEL_MODULE_IMAGE_FILEPATH', kernelModuleImageFilePath(options.machineConfigName)],
         ]),
         ['ExecStartPre', WAIT_SCRIPT_PATH],
         ['ExecStart', PULL_SCRIPT_PATH],

@@ -1,11 +1,13 @@
 import { load } from 'js-yaml';
 import {
-  FakeNode, moduleImage, moduleOptions, podmanCalls, pullCalls, rebootCalls, WORKER_IMAGE,
+  FakeNode, KERNEL, moduleImage, moduleOptions, podmanCalls, pullCalls, rebootCalls, WORKER_IMAGE,
 } from './harness';
+import { mergeMachineConfigs, produceMachineConfig } from '../../src/machine-config';
 
 /*
  * Whole boots, in the order systemd runs the units: the replace unit before the network,
  * then the pull unit. Runs on one FakeNode share its storage, like boots of one machine.
+ * Several modules boot as a merged pool (bootPool), their pull units side by side.
  */
 
 afterEach(() => FakeNode.cleanupAll());
@@ -51,30 +53,41 @@ test('first boot: nothing loaded, images pulled, one reboot; second boot: module
   expect(node.workerRunCount()).toBe(2);
 });
 
-test('two modules on one node: they share the worker image, each pulls its own module image, both end up loaded', () => {
+test('two modules on one node: they share the worker image, each pulls its own module image, ONE reboot, then both are loaded', async () => {
   const mlx = moduleOptions({
     machineConfigName: '99-worker-mlx5', kernelModuleImage: 'quay.io/example/mlx5-driver', kernelModuleName: 'mlx5_core',
   });
+  const names = [ice.machineConfigName, mlx.machineConfigName];
+  // As the constructs write them: each names the other as a peer, so their loads are ordered.
+  const pool = mergeMachineConfigs([ice, mlx].map((options) => load(produceMachineConfig({
+    machineConfigName: options.machineConfigName,
+    machineConfigPoolRef: 'worker',
+    kernelModuleImage: options.kernelModuleImage,
+    kernelModuleName: options.kernelModuleName,
+    inTreeModulesToRemove: options.inTreeModulesToRemove,
+    firmwareFilesPath: options.firmwareFilesPath,
+    peerMachineConfigNames: names,
+  }))));
   const node = new FakeNode().publishModule(ice).publishModule(mlx).writePullSecret();
 
-  const first = node.boot([ice, mlx]);
+  const first = await node.bootPool(pool);
   expect(first.rebooted).toBe(true);
-  // The reboot ends the boot before the second pull unit gets to run.
-  expect(first.pull).toHaveLength(1);
-  expect(pullCalls(first.pull[0]).map((argv) => argv[argv.length - 1])).toEqual([WORKER_IMAGE, MODULE]);
+  // Both pull units ran side by side and pulled their module images before the one reboot.
+  const beforeReboot = first.calls.slice(0, first.calls.findIndex((call) => call.tool === 'reboot'));
+  const pulled = beforeReboot.filter((call) => call.tool === 'podman' && call.argv[0] === 'pull').map((call) => call.argv[call.argv.length - 1]);
+  expect([...new Set(pulled)].sort()).toEqual([WORKER_IMAGE, MODULE, moduleImage(mlx)].sort());
+  // Each counts the reboot in its own guard.
+  expect(node.guard(ice)).toEqual([`kernel=${KERNEL} module=${MODULE} worker=${WORKER_IMAGE}`, '1', '']);
+  expect(node.guard(mlx)).toEqual([`kernel=${KERNEL} module=${moduleImage(mlx)} worker=${WORKER_IMAGE}`, '1', '']);
 
-  const second = node.boot([ice, mlx]);
-  expect(second.replace.map((run) => run.status)).toEqual([0, 0]);
-  expect(node.workerRunCount()).toBe(1);
-  expect(second.rebooted).toBe(true);
-  expect(pullCalls(second.pull[1]).map((argv) => argv[argv.length - 1])).toEqual([moduleImage(mlx)]);
-
-  const third = node.boot([ice, mlx]);
-  expect(third.rebooted).toBe(false);
-  expect(third.replace.map((run) => run.lines[run.lines.length - 1])).toEqual([
-    `loaded ice from ${MODULE}`,
-    `loaded mlx5_core from ${moduleImage(mlx)}`,
+  const second = await node.bootPool(pool);
+  expect(second.rebooted).toBe(false);
+  expect(second.replace.map((run) => [run.unit, run.main!.lines[run.main!.lines.length - 1]])).toEqual([
+    ['99-worker-ice-replace-kernel-module.service', `loaded ice from ${MODULE}`],
+    ['99-worker-mlx5-replace-kernel-module.service', `loaded mlx5_core from ${moduleImage(mlx)}`],
   ]);
+  expect(second.pull.map((run) => run.result)).toEqual(['success', 'success']);
+  // The pull units found everything in place and reset the guards.
   expect(node.guard(ice)).toBeUndefined();
   expect(node.guard(mlx)).toBeUndefined();
 });

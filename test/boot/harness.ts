@@ -1,12 +1,14 @@
-import { spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import {
-  chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync,
+  chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync,
 } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { pullUnit, replaceUnit } from '../../src/boot';
+import { PULL_UNIT_SUFFIX, pullUnit, REPLACE_UNIT_SUFFIX, replaceUnit } from '../../src/boot';
 import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions } from '../../src/validation';
-import { parseUnitFile, serviceEnvironment } from '../util/systemd';
+import {
+  directives, expandSpecifiers, extractWords, parseUnitFile, serviceEnvironment, UnitFile,
+} from '../util/systemd';
 
 /*
  * A node for the boot scripts: each script runs under bash exactly as it is in src/boot,
@@ -16,6 +18,10 @@ import { parseUnitFile, serviceEnvironment } from '../util/systemd';
  * scripts are allowed to use, so a script that calls anything else fails its test.
  * Everything the fakes know lives in files, so running scripts one after another on the
  * same FakeNode is a sequence of boots.
+ *
+ * Two ways to boot: `run`/`boot` run our scripts from src/boot with the environment of units
+ * generated here (one script, or the modules' units one after another); `bootPool` boots a
+ * whole merged pool as the node would see it (see there).
  */
 
 export const SRC_BOOT = join(__dirname, '..', '..', 'src', 'boot');
@@ -28,8 +34,11 @@ export type ScriptName = keyof typeof SCRIPTS;
 
 const FAKEBIN = join(__dirname, 'fakes', 'fakebin.sh');
 const FAKED = ['podman', 'uname', 'systemctl', 'reboot', 'sync', 'sleep'];
-/** Real tools the scripts may run; `timeout` runs whichever podman PATH finds first. */
-const ALLOWED_REAL = ['rm', 'mkdir', 'mv', 'timeout'];
+/**
+ * Real tools the scripts may run (all on every RHCOS node); `timeout` runs whichever podman
+ * PATH finds first. `cat` is for the KMM operator stand-in's scripts (ours do not use it).
+ */
+const ALLOWED_REAL = ['rm', 'mkdir', 'mv', 'timeout', 'sha256sum', 'cat'];
 
 export const KERNEL = '5.14.0-284.59.1.el9_2.x86_64';
 export const NEXT_KERNEL = '5.14.0-427.13.1.el9_4.x86_64';
@@ -56,9 +65,24 @@ export function moduleOptions(overrides: Partial<ProduceMachineConfigOptions> = 
   });
 }
 
+/**
+ * KMM's `${KERNEL_FULL_VERSION}` for a kernel release: one trailing `+` removed, every
+ * character outside [A-Za-z0-9._-] replaced by `_`.
+ */
+export function kernelTag(release: string): string {
+  return release.replace(/\+$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 /** The module image reference a node running `kernel` uses. */
-export function moduleImage(options: ValidatedMachineConfigOptions, kernel = KERNEL): string {
-  return `${options.kernelModuleImage}:${kernel}`;
+export function moduleImage(options: { readonly kernelModuleImage: string }, kernel = KERNEL): string {
+  return `${options.kernelModuleImage}:${kernelTag(kernel)}`;
+}
+
+/** What a module image is made of: enough of a Day 1 option set or a BootModuleConfig spec. */
+export interface ModuleImageSpec {
+  readonly kernelModuleImage: string;
+  readonly kernelModuleName: string;
+  readonly firmwareFilesPath?: string;
 }
 
 /** The environment systemd gives the unit's commands, read back from the generated unit. */
@@ -70,6 +94,8 @@ export function unitEnvironment(script: ScriptName, options: ValidatedMachineCon
 export interface Call {
   readonly tool: string;
   readonly argv: string[];
+  /** In a pool boot: the unit command that made the call, e.g. `x-pull-kernel-module-image.service ExecStart`. */
+  readonly process?: string;
 }
 
 export interface RunResult {
@@ -154,12 +180,17 @@ export class FakeNode {
   }
 
   /** Publishes the worker image and the module image for `kernels`, with module and firmware files. */
-  public publishModule(options: ValidatedMachineConfigOptions, kernels: string[] = [KERNEL]): this {
-    this.publish(options.workerImage, { 'usr/bin/worker': 'worker binary\n' });
+  public publishModule(options: ModuleImageSpec & { readonly workerImage: string }, kernels: string[] = [KERNEL]): this {
+    this.publishWorker(options.workerImage);
     for (const kernel of kernels) {
       this.publish(moduleImage(options, kernel), moduleImageFiles(options, kernel));
     }
     return this;
+  }
+
+  /** Publishes a worker image. */
+  public publishWorker(image: string): this {
+    return this.publish(image, { 'usr/bin/worker': 'worker binary\n' });
   }
 
   /** Puts a published image straight into local storage, as an earlier pull would have. */
@@ -198,6 +229,13 @@ export class FakeNode {
   /** Pulls of these images (or of every image: '*') report success but store nothing. */
   public phantomPulls(images: string[]): this {
     return this.knob('pull-phantom', images.map((image) => `${image}\n`).join(''));
+  }
+
+  /** A pull of `image` takes this many seconds (really slept, scaled like `sleep`; see sleepMs). */
+  public slowPull(image: string, seconds: number): this {
+    const file = join(this.state, 'knobs', 'pull-slow');
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    return this.knob('pull-slow', `${before}${seconds} ${image}\n`);
   }
 
   public workerExits(status: number): this {
@@ -299,10 +337,24 @@ export class FakeNode {
 
   /** Runs one script to its end. */
   public run(script: ScriptName, options: ValidatedMachineConfigOptions, extra: Record<string, string> = {}): RunResult {
+    return this.runWithEnvironment(script, this.env(script, options, extra));
+  }
+
+  /**
+   * Runs one script to its end with exactly this unit environment (e.g. that of a KMM operator
+   * unit or of an earlier release's unit) instead of one generated here.
+   */
+  public runWithUnitEnvironment(script: ScriptName, environment: Record<string, string>, extra: Record<string, string> = {}): RunResult {
+    return this.runWithEnvironment(script, {
+      PATH: this.bin, LANG: 'C.UTF-8', FAKE_STATE: this.state, KMM_DAY1_ROOT: this.root, ...environment, ...extra,
+    });
+  }
+
+  private runWithEnvironment(script: ScriptName, env: Record<string, string>): RunResult {
     const before = this.calls().length;
     const result = spawnSync(BASH, [SCRIPTS[script]], {
       cwd: this.base,
-      env: this.env(script, options, extra),
+      env,
       encoding: 'utf8',
       timeout: 15_000,
     });
@@ -369,6 +421,72 @@ export class FakeNode {
     return { replace, wait, pull, rebooted: false };
   }
 
+  /**
+   * Boots the merged pool once (see PoolBoot): installs its files, runs the replace units in
+   * order, then the pull units side by side; a reboot ends the boot.
+   */
+  public bootPool(pool: Pool, options: PoolBootOptions = {}): Promise<PoolBootResult> {
+    return new PoolBoot(this, options).run(pool);
+  }
+
+  /** PATH of every command: the fakes and the allowed real tools. */
+  public get binDir(): string {
+    return this.bin;
+  }
+
+  /** Installs the pool's files under the root with their modes (Ignition's default 0644 without one). */
+  public install(pool: Pool): void {
+    // Written by the Machine Config Operator on every node (empty without a cluster proxy).
+    const proxyEnv = join(this.root, 'etc/mco/proxy.env');
+    if (!existsSync(proxyEnv)) {
+      writeTree(this.root, { 'etc/mco/proxy.env': '' });
+    }
+    for (const file of pool.files) {
+      if (file.contents === undefined) {
+        throw new Error(`${file.path}: the merged pool has no contents for it (not a data URL?)`);
+      }
+      const target = join(this.root, file.path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, file.contents);
+      chmodSync(target, file.mode ?? 0o644);
+    }
+  }
+
+  /** What a reboot clears: /run (a tmpfs), the units' state, the reboot request. */
+  public resetBoot(): void {
+    rmSync(join(this.root, 'run'), { recursive: true, force: true });
+    mkdirSync(join(this.root, 'run'));
+    rmSync(join(this.state, 'units'), { recursive: true, force: true });
+    mkdirSync(join(this.state, 'units'));
+    rmSync(join(this.state, 'reboot-requested'), { force: true });
+  }
+
+  /** Sets what the fake systemctl says of a unit (see fakebin.sh, units/<unit>). */
+  public unitState(unit: string, activeState: string, mainPid: number, job: string): void {
+    const file = join(this.state, 'units', unit);
+    writeFileSync(`${file}.tmp`, `${activeState} ${mainPid} ${job}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /** Makes the fake sleep really sleep this many milliseconds per second asked for. */
+  public sleepMs(perSecond: number): this {
+    return this.knob('sleep-ms', `${perSecond}\n`);
+  }
+
+  /** Every `podman run` so far: which unit command made it, and the worker config it mounted. */
+  public workerRuns(): Array<{ process: string | undefined; config: string }> {
+    const runs: Array<{ process: string | undefined; config: string }> = [];
+    for (let n = 1; n <= this.workerRunCount(); n++) {
+      const dir = join(this.state, 'runs', String(n));
+      const processFile = join(dir, 'process');
+      runs.push({
+        process: existsSync(processFile) ? readFileSync(processFile, 'utf8').trim() : undefined,
+        config: this.workerRun(n).config,
+      });
+    }
+    return runs;
+  }
+
   private result(
     script: ScriptName, status: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, before: number,
   ): RunResult {
@@ -390,7 +508,7 @@ export class FakeNode {
 }
 
 /** The root filesystem of a module image built for `kernel`, as a DTK build lays it out. */
-export function moduleImageFiles(options: ValidatedMachineConfigOptions, kernel: string): Tree {
+export function moduleImageFiles(options: ModuleImageSpec, kernel: string): Tree {
   const files: Tree = {
     [`opt/lib/modules/${kernel}/${options.kernelModuleName}.ko`]: `${options.kernelModuleName} for ${kernel}\n`,
     [`opt/lib/modules/${kernel}/modules.dep`]: `${options.kernelModuleName}.ko:\n`,
@@ -440,4 +558,326 @@ export function rebootCalls(run: RunResult): Call[] {
 
 export function sleeps(run: RunResult): number[] {
   return run.calls.filter((call) => call.tool === 'sleep').map((call) => Number(call.argv[0]));
+}
+
+/*
+ * A whole pool on one node. The input is what the Machine Config Operator leaves on the node
+ * after merging the pool's MachineConfigs (mergeMachineConfigs gives it): the winning files
+ * with their modes, and the merged units. `bootPool` installs the files under the root and runs
+ * the enabled Day 1 units from their merged contents (Environment=, EnvironmentFile=,
+ * ExecStartPre=, ExecStart=), as systemd would:
+ * - the replace units one after another, in the order their After=/Before= lines give among
+ *   themselves (ties by name: the harness never runs two loads at once, even where systemd
+ *   would, for units that are not ordered);
+ * - then every pull unit at once, each a real process, its ExecStartPre first. While they run,
+ *   the fake systemctl answers `show`, `list-units` and `list-jobs` for them from state kept
+ *   here (a oneshot is `activating` with its ExecStart's PID as MainPID; without Type= it is
+ *   `active`), and the fake sleep really sleeps (`sleepMsPerSecond`).
+ * - the first `reboot` ends the boot: every unit still running gets SIGTERM, none starts.
+ * Each boot starts with an empty /run (a tmpfs) and no unit state.
+ */
+
+/** A file of the merged pool (MergedFile has these fields). */
+export interface PoolFile {
+  readonly path: string;
+  readonly contents?: string;
+  readonly mode?: number;
+}
+
+/** A unit of the merged pool (MergedUnit has these fields). */
+export interface PoolUnit {
+  readonly name: string;
+  readonly enabled?: boolean;
+  readonly mask?: boolean;
+  readonly contents?: string;
+  readonly dropins?: ReadonlyArray<{ readonly name: string; readonly contents?: string }>;
+}
+
+/** What a node of the pool gets (MergedMachineConfigs from mergeMachineConfigs is one). */
+export interface Pool {
+  readonly files: readonly PoolFile[];
+  readonly units: readonly PoolUnit[];
+}
+
+export interface CommandRun {
+  /** `ExecStartPre` or `ExecStart`. */
+  readonly directive: string;
+  /** The command's path on the node. */
+  readonly path: string;
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly lines: string[];
+  readonly calls: Call[];
+}
+
+export interface UnitRun {
+  readonly unit: string;
+  /** `success`, `failed`, `stopped` (by the reboot) or `not-started`. */
+  readonly result: string;
+  /** The environment its commands got from the unit (Environment=, EnvironmentFile=). */
+  readonly environment: Record<string, string>;
+  readonly commands: CommandRun[];
+  /** The ExecStart command's run, if it started. */
+  readonly main?: CommandRun;
+}
+
+export interface PoolBootResult {
+  /** Replace units, in the order they ran. */
+  readonly replace: UnitRun[];
+  /** Pull units, by name. */
+  readonly pull: UnitRun[];
+  readonly rebooted: boolean;
+  /** Every call of this boot, in the order the fakes got them. */
+  readonly calls: Call[];
+}
+
+/** A Day 1 unit as the harness runs it. */
+interface UnitPlan {
+  readonly name: string;
+  readonly oneshot: boolean;
+  readonly environment: Record<string, string>;
+  readonly environmentFiles: string[];
+  readonly execStartPre: string[];
+  readonly execStart: string[];
+  readonly after: string[];
+  readonly before: string[];
+}
+
+/** Several occurrences of a command directive add up; an empty one clears the list (drop-ins). */
+function commandList(unit: UnitFile, key: string): string[] {
+  const commands: string[] = [];
+  for (const value of directives(unit, 'Service', key)) {
+    if (value === '') {
+      commands.length = 0;
+    } else {
+      commands.push(value);
+    }
+  }
+  return commands;
+}
+
+function unitPlan(unit: PoolUnit): UnitPlan {
+  const texts = [unit.contents ?? '', ...[...(unit.dropins ?? [])].sort((a, b) => a.name.localeCompare(b.name)).map((d) => d.contents ?? '')];
+  const parsed = parseUnitFile(texts.join('\n'));
+  const words = (section: string, key: string) => directives(parsed, section, key).flatMap((value) => value.split(/\s+/).filter((w) => w !== ''));
+  const type = directives(parsed, 'Service', 'Type');
+  return {
+    name: unit.name,
+    oneshot: type[type.length - 1] === 'oneshot',
+    environment: serviceEnvironment(parsed),
+    environmentFiles: directives(parsed, 'Service', 'EnvironmentFile'),
+    execStartPre: commandList(parsed, 'ExecStartPre'),
+    execStart: commandList(parsed, 'ExecStart'),
+    after: words('Unit', 'After'),
+    before: words('Unit', 'Before'),
+  };
+}
+
+/** The replace units in the order their After=/Before= lines give among themselves, ties by name. */
+export function replaceOrder(plans: ReadonlyArray<{ name: string; after: string[]; before: string[] }>): string[] {
+  const names = new Set(plans.map((plan) => plan.name));
+  const preceding = new Map<string, Set<string>>(plans.map((plan) => [plan.name, new Set<string>()]));
+  for (const plan of plans) {
+    for (const other of plan.after.filter((name) => names.has(name) && name !== plan.name)) {
+      preceding.get(plan.name)!.add(other);
+    }
+    for (const other of plan.before.filter((name) => names.has(name) && name !== plan.name)) {
+      preceding.get(other)!.add(plan.name);
+    }
+  }
+  const order: string[] = [];
+  while (order.length < names.size) {
+    const ready = [...preceding.entries()]
+      .filter(([name, before]) => !order.includes(name) && [...before].every((b) => order.includes(b)))
+      .map(([name]) => name)
+      .sort();
+    if (ready.length === 0) {
+      throw new Error(`ordering cycle among ${[...names].filter((n) => !order.includes(n)).join(', ')}`);
+    }
+    order.push(ready[0]);
+  }
+  return order;
+}
+
+/** KEY=VALUE lines of an EnvironmentFile (comments and blank lines skipped, one level of quotes removed). */
+function parseEnvironmentFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) continue;
+    const value = trimmed.slice(eq + 1).trim();
+    env[trimmed.slice(0, eq).trim()] = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
+  }
+  return env;
+}
+
+/** Real seconds slept per second a script asks for, in a pool boot (a hundredth by default). */
+const DEFAULT_SLEEP_MS_PER_SECOND = 10;
+/** No command of a test boot may take longer than this; it is killed and the boot fails. */
+const COMMAND_LIMIT_MS = 40_000;
+
+export interface PoolBootOptions {
+  /** Extra environment for every command (tuning); wins over the unit's. */
+  readonly extra?: Record<string, string>;
+  /** Milliseconds really slept per second of `sleep`. */
+  readonly sleepMsPerSecond?: number;
+}
+
+export class PoolBoot {
+  private rebooted = false;
+  private firstCall = 0;
+  private readonly running = new Set<ChildProcess>();
+
+  constructor(private readonly node: FakeNode, private readonly options: PoolBootOptions) {}
+
+  public async run(pool: Pool): Promise<PoolBootResult> {
+    const node = this.node;
+    this.firstCall = node.calls().length;
+    node.resetBoot();
+    node.install(pool);
+    node.sleepMs(this.options.sleepMsPerSecond ?? DEFAULT_SLEEP_MS_PER_SECOND);
+    const enabled = pool.units.filter((unit) => unit.enabled === true && unit.mask !== true && unit.contents !== undefined);
+    const replacePlans = enabled.filter((unit) => unit.name.endsWith(REPLACE_UNIT_SUFFIX)).map(unitPlan);
+    const pullPlans = enabled.filter((unit) => unit.name.endsWith(PULL_UNIT_SUFFIX)).map(unitPlan)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+
+    const replace: UnitRun[] = [];
+    for (const name of replaceOrder(replacePlans)) {
+      replace.push(await this.runUnit(replacePlans.find((plan) => plan.name === name)!));
+    }
+
+    for (const plan of pullPlans) {
+      node.unitState(plan.name, 'inactive', 0, 'waiting');
+    }
+    const watcher = setInterval(() => this.checkReboot(), 5);
+    let pull: UnitRun[];
+    try {
+      pull = await Promise.all(pullPlans.map((plan) => this.runUnit(plan)));
+    } finally {
+      clearInterval(watcher);
+    }
+    this.checkReboot();
+    return { replace, pull, rebooted: this.rebooted, calls: node.calls().slice(this.firstCall) };
+  }
+
+  private checkReboot(): void {
+    if (!this.rebooted && existsSync(join(this.node.state, 'reboot-requested'))) {
+      this.rebooted = true;
+      for (const child of this.running) {
+        try {
+          process.kill(-child.pid!, 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  }
+
+  private async runUnit(plan: UnitPlan): Promise<UnitRun> {
+    const node = this.node;
+    const commands: CommandRun[] = [];
+    this.checkReboot();
+    if (this.rebooted) {
+      return { unit: plan.name, result: 'not-started', environment: plan.environment, commands };
+    }
+    let environment = { ...plan.environment };
+    for (const raw of plan.environmentFiles) {
+      const optional = raw.startsWith('-');
+      const file = join(node.root, raw.replace(/^-/, ''));
+      if (existsSync(file)) {
+        environment = { ...environment, ...parseEnvironmentFile(readFileSync(file, 'utf8')) };
+      } else if (!optional) {
+        node.unitState(plan.name, 'failed', 0, '-');
+        return { unit: plan.name, result: 'failed', environment, commands };
+      }
+    }
+    node.unitState(plan.name, 'activating', 0, 'running');
+    const steps: Array<[string, string]> = [
+      ...plan.execStartPre.map((line): [string, string] => ['ExecStartPre', line]),
+      ...plan.execStart.map((line): [string, string] => ['ExecStart', line]),
+    ];
+    let main: CommandRun | undefined;
+    for (const [directive, line] of steps) {
+      this.checkReboot();
+      if (this.rebooted) {
+        node.unitState(plan.name, 'inactive', 0, '-');
+        return { unit: plan.name, result: 'stopped', environment, commands, main };
+      }
+      const run = await this.runCommand(plan, directive, line, environment);
+      commands.push(run);
+      if (directive === 'ExecStart') {
+        main = run;
+      }
+      this.checkReboot();
+      if (run.status !== 0 && this.rebooted) {
+        node.unitState(plan.name, 'inactive', 0, '-');
+        return { unit: plan.name, result: 'stopped', environment, commands, main };
+      }
+      if (run.status !== 0 && !line.startsWith('-')) {
+        node.unitState(plan.name, 'failed', 0, '-');
+        return { unit: plan.name, result: 'failed', environment, commands, main };
+      }
+    }
+    node.unitState(plan.name, 'inactive', 0, '-');
+    return { unit: plan.name, result: 'success', environment, commands, main };
+  }
+
+  private runCommand(plan: UnitPlan, directive: string, line: string, environment: Record<string, string>): Promise<CommandRun> {
+    const node = this.node;
+    const [path, ...args] = extractWords(line.replace(/^[-@:+!]+/, '')).map(expandSpecifiers);
+    const label = `${plan.name} ${directive}`;
+    const env = {
+      PATH: node.binDir,
+      LANG: 'C.UTF-8',
+      ...environment,
+      FAKE_STATE: node.state,
+      KMM_DAY1_ROOT: node.root,
+      FAKE_PROCESS: label,
+      ...this.options.extra,
+    };
+    return new Promise((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      const child = spawn(join(node.root, path), args, { cwd: node.root, env, detached: true });
+      let finished = false;
+      const finish = (status: number | null, signal: NodeJS.Signals | null) => {
+        if (finished) {
+          return;
+        }
+        finished = true;
+        clearTimeout(limit);
+        this.running.delete(child);
+        const calls = node.calls().slice(this.firstCall).filter((call) => call.process === label);
+        resolve({ directive, path, status, signal, stdout, stderr, lines: stdout.split('\n').filter((l) => l !== ''), calls });
+      };
+      const limit = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+        reject(new Error(`${label} (${path}) ran longer than ${COMMAND_LIMIT_MS} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+      }, COMMAND_LIMIT_MS);
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        // systemd's status when the command cannot be executed (missing, not executable).
+        stderr += `${error.message}\n`;
+        finish(203, null);
+      });
+      if (child.pid === undefined) {
+        return;
+      }
+      this.running.add(child);
+      if (directive === 'ExecStart') {
+        // A oneshot is activating until its command ends; any other type is active at once.
+        node.unitState(plan.name, plan.oneshot ? 'activating' : 'active', child.pid, plan.oneshot ? 'running' : '-');
+      }
+      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+      child.on('close', (code, signal) => finish(code, signal));
+    });
+  }
 }

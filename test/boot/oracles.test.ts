@@ -6,6 +6,9 @@ import { moduleOptions, SCRIPTS } from './harness';
 import {
   BootUnit, bootScripts, PULL_TIMEOUT_SECONDS, pullUnit, REPLACE_TIMEOUT_SECONDS, replaceUnit,
 } from '../../src/boot';
+import {
+  KMM_OPERATOR_FIXTURES, KMM_OPERATOR_SCRIPTS, kmmOperatorMachineConfig, kmmOperatorScript,
+} from '../util/kmm-operator';
 import { withShellcheck, withSystemdAnalyze } from '../util/oracles';
 import { directives, parseUnitFile } from '../util/systemd';
 
@@ -32,6 +35,10 @@ describe('shellcheck', () => {
 
   testShellcheck('the test double fakebin.sh: no finding either', () => {
     expect(shellcheck(FAKEBIN)).toEqual({ status: 0, output: '' });
+  });
+
+  testShellcheck.each(KMM_OPERATOR_SCRIPTS.map((script) => script.file))('the KMM operator stand-in %s: no finding either', (file) => {
+    expect(shellcheck(join(KMM_OPERATOR_FIXTURES, file))).toEqual({ status: 0, output: '' });
   });
 
   testShellcheck('reports what the reference pull script got wrong (the oracle is live)', () => {
@@ -122,6 +129,21 @@ describe('systemd-analyze verify', () => {
     expect(verify(tempRoot(units), units)).toEqual({ status: 0, output: '' });
   });
 
+  testVerify('the KMM operator stand-in\'s units, with its scripts: no output at all (the stand-in is a valid unit pair)', () => {
+    const machineConfig = kmmOperatorMachineConfig({
+      machineConfigName: '99-oot-nic-kmm-day1-ice',
+      machineConfigPoolName: 'oot-nic',
+      kernelModuleImage: 'quay.io/example/ice-driver',
+      kernelModuleName: 'ice',
+      inTreeModulesToRemove: ['ice'],
+      firmwareFilesPath: '/opt/lib/firmware/intel/ice',
+    });
+    const units: BootUnit[] = machineConfig.spec.config.systemd.units.filter((unit: BootUnit) => unit.contents !== undefined);
+    const scripts = KMM_OPERATOR_SCRIPTS.map((script) => ({ path: script.path, contents: kmmOperatorScript(script.path) }));
+    expect(units).toHaveLength(2);
+    expect(verify(tempRoot(units, scripts), units)).toEqual({ status: 0, output: '' });
+  });
+
   testVerify('reports a script missing from the root (the units really point at our files)', () => {
     const units = [replaceUnit(minimal), pullUnit(minimal)];
     const output = verify(tempRoot(units, bootScripts().filter((s) => !s.path.endsWith('/wait-for-dispatcher.sh'))), units).output;
@@ -164,6 +186,15 @@ describe('time budget', () => {
     expect(worst).toBe(3470);
     expect(worst + slack).toBeLessThanOrEqual(PULL_TIMEOUT_SECONDS);
     expect(directives(parseUnitFile(pullUnit(moduleOptions()).contents), 'Service', 'TimeoutStartSec')).toEqual([String(PULL_TIMEOUT_SECONDS)]);
+  });
+
+  test('the reboot wait is bounded by what is left of the budget of the unit that runs the script: ours and the KMM operator\'s', () => {
+    const operatorPull = parseUnitFile(readFileSync(join(KMM_OPERATOR_FIXTURES, 'pull-kernel-module-image.service'), 'utf8'));
+    expect(scriptDefault(SCRIPTS.pull, /^ours_budget=(\d+)$/m)).toBe(PULL_TIMEOUT_SECONDS);
+    expect(scriptDefault(SCRIPTS.pull, /^kmm_budget=(\d+)$/m)).toBe(Number(directives(operatorPull, 'Service', 'TimeoutSec')[0]));
+    expect(scriptDefault(SCRIPTS.pull, /^dispatcher_wait=(\d+)$/m)).toBe(scriptDefault(SCRIPTS.wait, /KMM_DAY1_DISPATCHER_TIMEOUT:-(\d+)/));
+    expect(scriptDefault(SCRIPTS.pull, /^margin=(\d+)$/m)).toBeGreaterThanOrEqual(30);
+    expect(scriptDefault(SCRIPTS.pull, /KMM_DAY1_REBOOT_WAIT:-(\d+)/)).toBe(600);
   });
 
   test('the replace unit, which holds back the network, is bounded too', () => {

@@ -1,4 +1,5 @@
-import { existsSync } from 'fs';
+import { createHash } from 'crypto';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import {
   Call, FakeNode, KERNEL, moduleImage, moduleOptions, NEXT_KERNEL, pullCalls, rebootCalls, sleeps, WORKER_IMAGE,
@@ -42,6 +43,9 @@ test('missing images: pulls both with the node pull secret, records the reboot, 
     exists(WORKER_IMAGE),
     pull(node, MODULE),
     exists(MODULE),
+    // No other Day 1 pull unit on this node to wait for.
+    { tool: 'systemctl', argv: ['list-units', '--all', '--plain', '--no-legend', '*-pull-kernel-module-image.service'] },
+    { tool: 'systemctl', argv: ['list-jobs', '--no-legend', '*-pull-kernel-module-image.service'] },
     { tool: 'sync', argv: [] },
     { tool: 'reboot', argv: [] },
   ]);
@@ -262,4 +266,53 @@ test('a tuning value that is not a positive integer is refused before anything r
   expect(run.stderr).toMatch(/^max_reboots must be a positive integer, got a\\\[/);
   expect(run.calls).toEqual([]);
   expect(existsSync(marker)).toBe(false);
+});
+
+describe('the units of every interface', () => {
+  test('the KMM operator\'s pull unit: pulls, keeps its reboot guard under kmm-image-<sha256 of the image>, never writes KERNEL_MODULE_IMAGE_FILEPATH', () => {
+    const node = readyNode();
+    const id = `kmm-image-${createHash('sha256').update(ice.kernelModuleImage).digest('hex').slice(0, 16)}`;
+
+    const run = node.runWithUnitEnvironment('pull', {
+      KERNEL_MODULE_IMAGE: ice.kernelModuleImage, KERNEL_MODULE_IMAGE_FILEPATH: '/var/lib/image_file_day1.tar', WORKER_IMAGE,
+    });
+
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(pullCalls(run)).toEqual([pull(node, WORKER_IMAGE).argv, pull(node, MODULE).argv]);
+    expect(rebootCalls(run)).toHaveLength(1);
+    expect(readFileSync(join(node.root, 'var/lib/kmm-day1', id, 'reboot-guard'), 'utf8')).toBe(`${KEY}\n1\n`);
+    expect(existsSync(join(node.root, 'var/lib/image_file_day1.tar'))).toBe(false);
+  });
+
+  test('the first release\'s pull unit (MACHINE_CONFIG_NAME, no KMM_DAY1_INTERFACE): same state as ours', () => {
+    const node = readyNode();
+    const { KMM_DAY1_INTERFACE: _, KERNEL_MODULE_IMAGE_FILEPATH: __, ...v1 } = node.env('pull', ice);
+
+    const run = node.runWithUnitEnvironment('pull', v1);
+
+    expect(run.status).toBe(0);
+    expect(node.guard(ice)).toEqual([KEY, '1', '']);
+  });
+
+  test('it records "reboot wanted" under /run/kmm-day1 before it reboots', () => {
+    const node = readyNode();
+
+    node.run('pull', ice);
+
+    const markers = readdirSync(join(node.root, 'run/kmm-day1'));
+    expect(markers).toHaveLength(1);
+    expect(markers[0]).toMatch(/^reboot-wanted\.[1-9][0-9]*$/);
+    expect(readFileSync(join(node.root, 'run/kmm-day1', markers[0]), 'utf8')).toBe(`${ice.machineConfigName}\n`);
+  });
+});
+
+test.each(['KMM_DAY1_REBOOT_WAIT', 'KMM_DAY1_REBOOT_INTERVAL'])('%s must be a positive integer too', (name) => {
+  const node = readyNode();
+
+  const run = node.run('pull', ice, { [name]: '1; reboot' });
+
+  expect(run.status).toBe(2);
+  expect(run.stderr).toMatch(/must be a positive integer, got /);
+  expect(run.calls).toEqual([]);
 });

@@ -5,6 +5,7 @@ import {
   FakeNode, KERNEL, moduleImage, moduleImageFiles, moduleOptions, podmanCalls, RunResult, WORKER_IMAGE, writeTree,
 } from './harness';
 import { ValidatedMachineConfigOptions } from '../../src/validation';
+import { parseUnitFile, serviceEnvironment } from '../util/systemd';
 
 /*
  * replace-kernel-module.sh: with both images in storage it drives the KMM worker exactly as
@@ -280,4 +281,132 @@ describe('an in-tree module of the same name that is already loaded', () => {
     expect(run.lines.includes(`${moduleName} is already loaded (in-tree); it is unloaded before the out-of-tree module is loaded`))
       .toBe(expected !== undefined && !inTree.includes(moduleName));
   });
+});
+
+describe('the units of every interface: this release (2), the first release (1), the KMM operator (kmm)', () => {
+  const kmmEnvironment = {
+    KERNEL_MODULE: 'ice',
+    KERNEL_MODULE_IMAGE: 'quay.io/example/ice-driver',
+    WORKER_IMAGE,
+    WORKER_CONFIG_FILEPATH: '/var/lib/kmm_day1_config.yaml',
+    IN_TREE_MODULES_TO_REMOVE: 'ice irdma',
+    FIRMWARE_FILES_PATH: '/firmware/ice',
+  };
+
+  test('the KMM operator\'s units: loads the module, state and containers named after KERNEL_MODULE, never its shared WORKER_CONFIG_FILEPATH', () => {
+    const node = nodeWithImages(iceWithFirmware);
+
+    const started = Date.now();
+    const run = node.runWithUnitEnvironment('replace', kmmEnvironment);
+
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const state = join(node.root, 'var/lib/kmm-day1/kmm-module-ice');
+    expect(run.lines[0]).toBe('units of the KMM operator (no MACHINE_CONFIG_NAME, no module parameters): the state of ice is in /var/lib/kmm-day1/kmm-module-ice');
+    expect(run.lines[run.lines.length - 1]).toBe(`loaded ice from ${moduleImage(iceWithFirmware)}`);
+    const podmanRun = podmanCalls(run).find((argv) => argv[0] === 'run')!;
+    expect(podmanRun.slice(0, 5)).toEqual(['run', '--rm', '--pull=never', '--name', 'kmm-day1-kmm-module-ice-worker']);
+    expect(podmanRun).toContain(`${state}/worker-config.yaml:/etc/kmm-worker/config.yaml:ro`);
+    expect(load(node.workerRun(1).config)).toStrictEqual({
+      containerImage: moduleImage(iceWithFirmware),
+      modprobe: { dirName: '/opt', moduleName: 'ice', firmwarePath: '/firmware/ice' },
+      inTreeModulesToRemove: ['ice', 'irdma'],
+    });
+    expect(existsSync(join(node.root, 'var/lib/kmm_day1_config.yaml'))).toBe(false);
+    // Inside the operator's TimeoutSec=60: nothing waits or retries.
+    expect(run.calls.filter((call) => call.tool === 'sleep')).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(node.containers()).toEqual([]);
+  });
+
+  test('two modules under the KMM operator\'s units keep their own state, though the units give both one config path', () => {
+    const mlx = moduleOptions({ machineConfigName: 'unused', kernelModuleImage: 'quay.io/example/mlx5-driver', kernelModuleName: 'mlx5_core' });
+    const node = nodeWithImages(iceWithFirmware, mlx);
+
+    node.runWithUnitEnvironment('replace', kmmEnvironment);
+    node.runWithUnitEnvironment('replace', {
+      ...kmmEnvironment, KERNEL_MODULE: 'mlx5_core', KERNEL_MODULE_IMAGE: mlx.kernelModuleImage, IN_TREE_MODULES_TO_REMOVE: '', FIRMWARE_FILES_PATH: '',
+    });
+
+    expect(node.workerRunCount()).toBe(2);
+    expect(load(readFileSync(join(node.root, 'var/lib/kmm-day1/kmm-module-ice/worker-config.yaml'), 'utf8'))).toMatchObject({ modprobe: { moduleName: 'ice' } });
+    expect(load(readFileSync(join(node.root, 'var/lib/kmm-day1/kmm-module-mlx5_core/worker-config.yaml'), 'utf8')))
+      .toStrictEqual({ containerImage: moduleImage(mlx), modprobe: { dirName: '/opt', moduleName: 'mlx5_core' } });
+  });
+
+  test('a KERNEL_MODULE with characters outside [A-Za-z0-9._-] gets them as "_" in its state directory and container names', () => {
+    const node = new FakeNode();
+
+    const run = node.runWithUnitEnvironment('replace', { ...kmmEnvironment, KERNEL_MODULE: 'ice/../x y' });
+
+    expect(run.status).toBe(0);
+    expect(run.lines[0]).toMatch(/the state of ice\/\.\.\/x y is in \/var\/lib\/kmm-day1\/kmm-module-ice_\.\._x_y$/);
+  });
+
+  test('the first release\'s units (no KMM_DAY1_INTERFACE, no KERNEL_MODULE): loads the module with its parameters', () => {
+    const fixture = readFileSync(join(__dirname, '..', 'fixtures', 'interface-v1', 'units', '99-oot-nic-kmm-day1-sfc-replace-kernel-module.service'), 'utf8');
+    const environment = serviceEnvironment(parseUnitFile(fixture));
+    const sfc = moduleOptions({ machineConfigName: '99-oot-nic-kmm-day1-sfc', kernelModuleImage: 'quay.io/example/sfc-driver', kernelModuleName: 'sfc' });
+    const node = nodeWithImages(sfc);
+
+    const run = node.runWithUnitEnvironment('replace', environment);
+
+    expect(environment).not.toHaveProperty('KMM_DAY1_INTERFACE');
+    expect(run.status).toBe(0);
+    expect(load(node.workerRun(1).config)).toStrictEqual({
+      containerImage: moduleImage(sfc),
+      modprobe: { dirName: '/opt', moduleName: 'sfc', parameters: ['rss_cpus=4'] },
+      inTreeModulesToRemove: ['sfc'],
+    });
+    expect(existsSync(join(node.stateDir(sfc), 'worker-config.yaml'))).toBe(true);
+  });
+
+  test('a later interface than the script knows is read as the newest it knows, and said once', () => {
+    const node = nodeWithImages(ice);
+
+    const run = node.run('replace', ice, { KMM_DAY1_INTERFACE: '3' });
+
+    expect(run.status).toBe(0);
+    expect(run.lines.filter((line) => line.includes('interface'))).toEqual([
+      'the unit speaks interface 3; this script knows interfaces up to 2 and reads the unit as 2 (later interfaces only add variables)',
+    ]);
+    expect(run.lines[run.lines.length - 1]).toBe(`loaded ice from ${moduleImage(ice)}`);
+  });
+
+  test.each(['0', '2x', '-1', 'a[$(id)]'])('KMM_DAY1_INTERFACE=%j is refused before anything runs', (value) => {
+    const node = nodeWithImages(ice);
+
+    const run = node.run('replace', ice, { KMM_DAY1_INTERFACE: value });
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^KMM_DAY1_INTERFACE must be a positive integer, got /);
+    expect(run.calls).toEqual([]);
+  });
+
+  test('our unit without KERNEL_MODULE_NAME falls back to KERNEL_MODULE; without either it stops, naming the variable', () => {
+    const node = nodeWithImages(ice);
+    const { KERNEL_MODULE_NAME: _, ...withoutName } = node.env('replace', ice);
+
+    expect(node.runWithUnitEnvironment('replace', withoutName).lines.slice(-1)).toEqual([`loaded ice from ${moduleImage(ice)}`]);
+    const { KERNEL_MODULE: __, ...neither } = withoutName;
+    const failed = node.runWithUnitEnvironment('replace', neither);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('KERNEL_MODULE_NAME is not set by the unit');
+  });
+});
+
+test.each([
+  ['a 64k-page arm64 kernel', '5.14.0-427.13.1.el9_4.aarch64+64k', '5.14.0-427.13.1.el9_4.aarch64_64k'],
+  ['a kernel built from a dirty tree (one trailing "+")', '6.8.0-rc1+', '6.8.0-rc1'],
+  ['only one trailing "+" goes; other characters become "_"', '6.8.0~test+x++', '6.8.0_test_x_'],
+])('the image tag follows KMM\'s ${KERNEL_FULL_VERSION} rule: %s', (_, release, tag) => {
+  const node = new FakeNode(release);
+  node.publishModule(ice, [release]).store(WORKER_IMAGE).store(`${ice.kernelModuleImage}:${tag}`);
+
+  const run = node.run('replace', ice);
+
+  expect(run.status).toBe(0);
+  expect(moduleImage(ice, release)).toBe(`${ice.kernelModuleImage}:${tag}`);
+  expect(load(node.workerRun(1).config)).toMatchObject({ containerImage: `${ice.kernelModuleImage}:${tag}` });
+  expect(node.workerRun(1).tmp).toContain(`opt/lib/modules/${release}/ice.ko`);
 });

@@ -123,26 +123,31 @@ describe('produceMachineConfig', () => {
   test('every value reaches the units environment exactly as given', () => {
     const config = manifest(FULL).spec.config;
     expect(serviceEnvironment(unit(config, 'name-replace-kernel-module.service'))).toEqual({
+      KMM_DAY1_INTERFACE: '2',
       MACHINE_CONFIG_NAME: 'name',
       KERNEL_MODULE_IMAGE: 'quay.io/project/repo',
       KERNEL_MODULE_NAME: 'testKernelModuleName',
+      KERNEL_MODULE: 'testKernelModuleName',
       WORKER_IMAGE: FULL.workerImage,
       IN_TREE_MODULES_TO_REMOVE: 'it1 it2',
       FIRMWARE_FILES_PATH: '/opt/lib/test/firmware',
+      WORKER_CONFIG_FILEPATH: '/var/lib/kmm-day1-name.worker-config.yaml',
       MODULE_PARAMETERS: 'debug=1 rss=4,4',
     });
     expect(serviceEnvironment(unit(config, 'name-pull-kernel-module-image.service'))).toEqual({
+      KMM_DAY1_INTERFACE: '2',
       MACHINE_CONFIG_NAME: 'name',
       KERNEL_MODULE_IMAGE: 'quay.io/project/repo',
       WORKER_IMAGE: FULL.workerImage,
+      KERNEL_MODULE_IMAGE_FILEPATH: '/var/lib/kmm-day1-name.image.tar',
     });
   });
 
-  test('defaults the worker image to KMM\'s', () => {
+  test('defaults the worker image to KMM\'s; the lists the KMM operator\'s scripts read are set even when empty', () => {
     const env = serviceEnvironment(unit(manifest(OPTION_SETS.minimal).spec.config, 'm-replace-kernel-module.service'));
     expect(env.WORKER_IMAGE).toBe('quay.io/edge-infrastructure/kernel-module-management-worker:latest');
-    expect(env).not.toHaveProperty('FIRMWARE_FILES_PATH');
-    expect(env).not.toHaveProperty('IN_TREE_MODULES_TO_REMOVE');
+    expect(env.FIRMWARE_FILES_PATH).toBe('');
+    expect(env.IN_TREE_MODULES_TO_REMOVE).toBe('');
     expect(env).not.toHaveProperty('MODULE_PARAMETERS');
   });
 

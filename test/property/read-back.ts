@@ -60,13 +60,16 @@ export function expectedNodeView(inputs: ModuleInputs): NodeView {
   const inTree = listOf(inputs.inTreeModulesToRemove);
   const parameters = listOf(inputs.moduleParameters);
   const replaceEnvironment: Record<string, string> = {
+    KMM_DAY1_INTERFACE: '2',
     MACHINE_CONFIG_NAME: inputs.machineConfigName,
     KERNEL_MODULE_IMAGE: inputs.kernelModuleImage,
     KERNEL_MODULE_NAME: inputs.kernelModuleName,
+    KERNEL_MODULE: inputs.kernelModuleName,
     WORKER_IMAGE: worker,
+    IN_TREE_MODULES_TO_REMOVE: inTree.join(' '),
+    FIRMWARE_FILES_PATH: isSet(inputs.firmwareFilesPath) ? inputs.firmwareFilesPath as string : '',
+    WORKER_CONFIG_FILEPATH: `/var/lib/kmm-day1-${inputs.machineConfigName}.worker-config.yaml`,
   };
-  if (inTree.length > 0) replaceEnvironment.IN_TREE_MODULES_TO_REMOVE = inTree.join(' ');
-  if (isSet(inputs.firmwareFilesPath)) replaceEnvironment.FIRMWARE_FILES_PATH = inputs.firmwareFilesPath as string;
   if (parameters.length > 0) replaceEnvironment.MODULE_PARAMETERS = parameters.join(' ');
   return {
     name: inputs.machineConfigName,
@@ -78,9 +81,11 @@ export function expectedNodeView(inputs: ModuleInputs): NodeView {
     ],
     replaceEnvironment,
     pullEnvironment: {
+      KMM_DAY1_INTERFACE: '2',
       MACHINE_CONFIG_NAME: inputs.machineConfigName,
       KERNEL_MODULE_IMAGE: inputs.kernelModuleImage,
       WORKER_IMAGE: worker,
+      KERNEL_MODULE_IMAGE_FILEPATH: `/var/lib/kmm-day1-${inputs.machineConfigName}.image.tar`,
     },
     inTreeModules: inTree,
     parameters,

@@ -18,7 +18,16 @@
 #   knobs/worker-hangs   present: `podman run` hangs until it is killed
 #   knobs/dispatcher     lines of `LoadState ActiveState Result`, one used per poll,
 #                        the last one repeated
+#   knobs/sleep-ms       milliseconds really slept per second asked for (absent: none), so
+#                        that scripts running side by side make progress while one waits
+#   knobs/pull-slow      lines of `<seconds> <image>`: a pull of that image takes that long
+#                        (slept like `sleep`, so scaled by sleep-ms)
+#   units/<unit>         `ActiveState MainPID Job` of a unit the harness runs (Job: `waiting`
+#                        or `running` for a start job, `-` for none); what `systemctl show`,
+#                        `list-units` and `list-jobs` answer for units other than the dispatcher
+#   reboot-requested     written by `reboot`, so the harness can stop the boot
 # <ref> is the image reference with "%", "/", ":" and "@" percent-encoded.
+# With FAKE_PROCESS set (the harness names the unit command that runs), each call records it.
 set -euo pipefail
 export LC_ALL=C
 PATH=/usr/bin:/bin
@@ -51,7 +60,11 @@ record() {
     line+="${sep}$(json_string "${arg}")"
     sep=","
   done
-  printf '%s]}\n' "${line}" >>"${state}/calls.jsonl"
+  line+="]"
+  if [[ -n "${FAKE_PROCESS:-}" ]]; then
+    line+=",\"process\":$(json_string "${FAKE_PROCESS}")"
+  fi
+  printf '%s}\n' "${line}" >>"${state}/calls.jsonl"
 }
 
 fail() {
@@ -73,6 +86,14 @@ take() {
   n="$(<"${file}")"
   ((n > 0)) || return 1
   printf '%s\n' "$((n - 1))" >"${file}"
+}
+
+# Sleeps what `sleep N` is worth here: N times knobs/sleep-ms milliseconds.
+real_sleep() {
+  local ms seconds
+  ms=$((10#$1 * $(<"${knobs}/sleep-ms")))
+  printf -v seconds '%d.%03d' "$((ms / 1000))" "$((ms % 1000))"
+  sleep "${seconds}"
 }
 
 # Replaces this process, so that a signal sent to it (timeout, systemd) reaches the sleep.
@@ -110,7 +131,14 @@ podman_pull() {
   if take pull-hangs; then
     hang
   fi
-  local registry_host="${image%%/*}"
+  local registry_host="${image%%/*}" seconds slow_image
+  if [[ -f "${knobs}/pull-slow" && -f "${knobs}/sleep-ms" ]]; then
+    while read -r seconds slow_image; do
+      if [[ "${slow_image}" == "${image}" ]]; then
+        real_sleep "${seconds}"
+      fi
+    done <"${knobs}/pull-slow"
+  fi
   if take pull-failures; then
     fail "initializing source docker://${image}: pinging container registry ${registry_host}: Get \"https://${registry_host}/v2/\": dial tcp: connect: connection refused"
   fi
@@ -122,8 +150,13 @@ podman_pull() {
     return 0
   fi
   mkdir -p "${state}/store"
-  rm -rf "$(image_dir "${image}")"
-  cp -a "${source}" "$(image_dir "${image}")"
+  # Pull units run side by side and may pull the same image: the image appears at once.
+  local partial
+  partial="${state}/store/.partial.$$"
+  cp -a "${source}" "${partial}"
+  if ! mv -T "${partial}" "$(image_dir "${image}")" 2>/dev/null; then
+    rm -rf "${partial}"
+  fi
   printf 'sha256:%064d\n' 1
 }
 
@@ -189,6 +222,9 @@ podman_run() {
   local run_dir container_path
   run_dir="${state}/runs/$(($(find "${state}/runs" -mindepth 1 -maxdepth 1 | wc -l) + 1))"
   mkdir -p "${run_dir}"
+  if [[ -n "${FAKE_PROCESS:-}" ]]; then
+    printf '%s\n' "${FAKE_PROCESS}" >"${run_dir}/process"
+  fi
   for volume in "${volumes[@]}"; do
     host_path="${volume%%:*}"
     container_path="${volume#*:}"
@@ -248,18 +284,9 @@ fake_podman() {
   esac
 }
 
-fake_systemctl() {
-  [[ "${1:-}" == show ]] || fail "fake systemctl: only show is expected"
-  shift
-  local properties=() unit=""
-  while (($#)); do
-    case "$1" in
-      --property=*) properties+=("${1#--property=}"); shift ;;
-      -*) fail "fake systemctl show: unexpected option $1" ;;
-      *) unit="$1"; shift ;;
-    esac
-  done
-  [[ "${unit}" == NetworkManager-dispatcher.service ]] || fail "fake systemctl: unexpected unit ${unit}"
+# `show` of NetworkManager-dispatcher.service, steered by knobs/dispatcher.
+show_dispatcher() {
+  local properties=("$@")
   local file="${knobs}/dispatcher" line load active result
   [[ -f "${file}" ]] || fail "fake systemctl: the test did not set the dispatcher state"
   IFS= read -r line <"${file}"
@@ -280,6 +307,96 @@ fake_systemctl() {
   done
 }
 
+# Reads units/<unit>: sets unit_active, unit_pid, unit_job; a unit the harness does not run
+# is not loaded, as systemd says of a unit it does not know.
+read_unit() {
+  local file="${state}/units/$1"
+  unit_active=inactive
+  unit_pid=0
+  unit_job=-
+  if [[ -f "${file}" ]]; then
+    read -r unit_active unit_pid unit_job <"${file}"
+  fi
+}
+
+# The units the harness runs whose names match a `*suffix` pattern, sorted.
+matching_units() {
+  local pattern="$1" file name
+  [[ "${pattern}" == \** ]] || fail "fake systemctl: only *SUFFIX patterns are expected, got ${pattern}"
+  [[ -d "${state}/units" ]] || return 0
+  for file in "${state}/units"/*; do
+    [[ -f "${file}" ]] || continue
+    name="${file##*/}"
+    if [[ "${name}" == *"${pattern#\*}" ]]; then
+      printf '%s\n' "${name}"
+    fi
+  done
+}
+
+show_unit() {
+  local unit="$1" property
+  shift
+  read_unit "${unit}"
+  for property in MainPID ActiveState; do
+    if [[ " $* " == *" ${property} "* ]]; then
+      case "${property}" in
+        MainPID) printf 'MainPID=%s\n' "${unit_pid}" ;;
+        ActiveState) printf 'ActiveState=%s\n' "${unit_active}" ;;
+      esac
+    fi
+  done
+}
+
+fake_systemctl() {
+  local command="${1:-}"
+  shift || true
+  local properties=() options=() args=()
+  while (($#)); do
+    case "$1" in
+      --property=*) IFS=, read -r -a more <<<"${1#--property=}"; properties+=("${more[@]}"); shift ;;
+      -p) IFS=, read -r -a more <<<"$2"; properties+=("${more[@]}"); shift 2 ;;
+      -*) options+=("$1"); shift ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  local unit sub job=0
+  case "${command}" in
+    show)
+      ((${#options[@]} == 0 && ${#args[@]} == 1)) || fail "fake systemctl show: expected one unit and --property options"
+      if [[ "${args[0]}" == NetworkManager-dispatcher.service ]]; then
+        show_dispatcher "${properties[@]}"
+      else
+        show_unit "${args[0]}" "${properties[@]}"
+      fi
+      ;;
+    list-units)
+      [[ "${options[*]}" == "--all --plain --no-legend" && ${#args[@]} -eq 1 ]] ||
+        fail "fake systemctl list-units: expected --all --plain --no-legend PATTERN"
+      while read -r unit; do
+        read_unit "${unit}"
+        case "${unit_active}" in
+          activating) sub=start ;;
+          active) sub=running ;;
+          failed) sub=failed ;;
+          *) sub=dead ;;
+        esac
+        printf '%s loaded %s %s %s\n' "${unit}" "${unit_active}" "${sub}" "Day 1 unit run by the test harness"
+      done < <(matching_units "${args[0]}")
+      ;;
+    list-jobs)
+      [[ "${options[*]}" == "--no-legend" && ${#args[@]} -eq 1 ]] || fail "fake systemctl list-jobs: expected --no-legend PATTERN"
+      while read -r unit; do
+        read_unit "${unit}"
+        job=$((job + 1))
+        if [[ "${unit_job}" != - ]]; then
+          printf '%s %s start %s\n' "${job}" "${unit}" "${unit_job}"
+        fi
+      done < <(matching_units "${args[0]}")
+      ;;
+    *) fail "fake systemctl: unexpected command ${command}" ;;
+  esac
+}
+
 record "$@"
 case "${tool}" in
   podman) fake_podman "$@" ;;
@@ -290,7 +407,13 @@ case "${tool}" in
   systemctl) fake_systemctl "$@" ;;
   sleep)
     [[ $# -eq 1 && "$1" =~ ^[0-9]+$ ]] || fail "fake sleep: expected whole seconds"
+    if [[ -f "${knobs}/sleep-ms" ]]; then
+      real_sleep "$1"
+    fi
     ;;
-  reboot | sync) ;;
+  reboot)
+    printf '%s\n' "${FAKE_PROCESS:-reboot}" >>"${state}/reboot-requested"
+    ;;
+  sync) ;;
   *) fail "fakebin.sh called as ${tool}" ;;
 esac
