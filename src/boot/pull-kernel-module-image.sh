@@ -189,6 +189,10 @@ mkdir -p "${state_dir}"
 printf '%s\n%s\n' "${guard_key}" "$((reboots + 1))" >"${guard_file}.tmp"
 mv -f "${guard_file}.tmp" "${guard_file}"
 
+# Every systemctl call is read through a command substitution, which bash waits for: a process
+# substitution is not waited for, and systemd reports its still-running child as a left-over
+# process of the unit.
+#
 # The other Day 1 pull units of this node that have yet to finish and have not asked for a
 # reboot themselves: queued, or running (a oneshot is "activating" until its command ends)
 # without a marker for its main process. A unit's main process is the shell running its
@@ -201,12 +205,12 @@ pending_pull_units() {
     if [[ -n "${unit}" ]]; then
       units+=("${unit}")
     fi
-  done < <(systemctl list-units --all --plain --no-legend "${pull_units}")
+  done <<<"$(systemctl list-units --all --plain --no-legend "${pull_units}")"
   while read -r job_id job_unit job_type _; do
     if [[ -n "${job_id}" && "${job_type}" == start ]]; then
       queued+="${job_unit} "
     fi
-  done < <(systemctl list-jobs --no-legend "${pull_units}")
+  done <<<"$(systemctl list-jobs --no-legend "${pull_units}")"
   for unit in "${units[@]}"; do
     active_state=""
     main_pid=""
@@ -215,7 +219,7 @@ pending_pull_units() {
         ActiveState) active_state="${value}" ;;
         MainPID) main_pid="${value}" ;;
       esac
-    done < <(systemctl show --property=ActiveState --property=MainPID "${unit}")
+    done <<<"$(systemctl show --property=ActiveState --property=MainPID "${unit}")"
     if [[ "${main_pid}" == "$$" ]]; then
       continue
     fi
@@ -243,7 +247,11 @@ fi
 max_looks=$(((wait_limit + reboot_interval - 1) / reboot_interval))
 look=0
 while true; do
-  mapfile -t pending < <(pending_pull_units)
+  pending_list="$(pending_pull_units)"
+  pending=()
+  if [[ -n "${pending_list}" ]]; then
+    mapfile -t pending <<<"${pending_list}"
+  fi
   if [[ ${#pending[@]} -eq 0 ]]; then
     break
   fi
