@@ -12,4 +12,13 @@ export type {
 } from './ignition';
 export { IGNITION_VERSION } from './ignition';
 export { produceMachineConfig, renderDay1Ignition, Day1MachineConfigProducer } from './machine-config';
+export { mergeMachineConfigs, MachineConfigMerge, MachineConfigConflictKind } from './machine-config';
+export type {
+  MachineConfigConflict,
+  MergedDropin,
+  MergedFile,
+  MergedMachineConfigs,
+  MergedUnit,
+  MergeMachineConfigsOptions,
+} from './machine-config';
 export * from './constructs';

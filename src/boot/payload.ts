@@ -78,6 +78,16 @@ function environment(values: ReadonlyArray<readonly [string, string | undefined]
     .map(([name, value]) => ['Environment', environmentAssignment(name, value)]);
 }
 
+/**
+ * One total order, by name, over the replace units of every Day 1 MachineConfig of the pool:
+ * loads never overlap (the KMM operator's script uses one podman pod name for every module),
+ * no cycle is possible, and the order holds when the KMM operator rewrites a peer, whose
+ * units carry none: each of our units states its side of every pair.
+ */
+function peerOrdering(options: ValidatedMachineConfigOptions): Array<[string, string]> {
+  return options.peerMachineConfigNames.map((peer) => [peer < options.machineConfigName ? 'After' : 'Before', replaceUnitName(peer)]);
+}
+
 /** Loads the module before network-pre.target, from images already in local storage. */
 export function replaceUnit(options: ValidatedMachineConfigOptions): BootUnit {
   const sections: UnitSection[] = [
@@ -91,6 +101,7 @@ export function replaceUnit(options: ValidatedMachineConfigOptions): BootUnit {
         ['Before', 'network-pre.target'],
         ['After', 'local-fs.target'],
         ['RequiresMountsFor', '/var/lib/containers'],
+        ...peerOrdering(options),
       ],
     },
     {

@@ -114,6 +114,20 @@ export const FLAGS: readonly FlagSpec[] = [
     ],
     example: 'debug=1,rss=4,4',
   },
+  {
+    name: 'peer-machine-configs',
+    field: 'peerMachineConfigNames',
+    kind: 'list',
+    required: false,
+    metavar: 'LIST',
+    meaning: [
+      'Comma-separated names of the other Day 1 MachineConfigs whose units run on the same nodes (same pool,',
+      'or the role the pool builds on). The replace unit loads after those whose names sort before this one',
+      'and before the others, so no two loads of a pool overlap. Duplicates and this MachineConfig\'s own name',
+      'are ignored. Empty or not given: none.',
+    ],
+    example: '99-worker-kmm-day1-ice,99-worker-kmm-day1-sfc',
+  },
 ];
 
 /** Flags that act instead of generating: `-h`/`--help` and `--version`. */

@@ -4,7 +4,7 @@ import { claimObjectName, claimUnique } from './conflicts';
 import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { resolveMetadata } from './metadata';
 import * as kmm from '../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
-import { checkDns1123Label, checkMachineConfigName, Day1ValidationError, optionalString, validateModuleSettings } from '../validation';
+import { checkDns1123Label, checkMachineConfigName, Day1ValidationError, validateModuleSettings } from '../validation';
 
 /** Where the KMM operator expects BootModuleConfigs: beside the MachineConfigs they rewrite. */
 export const BOOT_MODULE_CONFIG_NAMESPACE = 'openshift-machine-config-operator';
@@ -34,7 +34,8 @@ export interface BootModuleConfigProps {
   readonly kernelModuleName: string;
 
   /**
-   * In-tree modules to unload before the out-of-tree module is loaded.
+   * In-tree modules to unload before the out-of-tree module is loaded, at boot, by the units
+   * the operator writes into the MachineConfig.
    *
    * @default - no in-tree module is unloaded
    */
@@ -48,9 +49,12 @@ export interface BootModuleConfigProps {
   readonly firmwareFilesPath?: string;
 
   /**
-   * KMM worker image that loads the module at boot.
+   * KMM worker image that loads the module at boot. Always written: the operator turns an
+   * empty one into its own worker image, and a MachineConfig that changes images makes every
+   * node of the pool pull it and reboot once more. Give the image the Day 1 MachineConfig
+   * uses.
    *
-   * @default - the worker image the KMM operator currently runs
+   * @default DEFAULT_WORKER_IMAGE, the default of the Day 1 MachineConfigs (this library's and KMM's day1-utility)
    */
   readonly workerImage?: string;
 
@@ -78,6 +82,11 @@ export interface BootModuleConfigProps {
  * MachineConfig (without rebooting the nodes) when the module changes. A node that reboots
  * unexpectedly then loads the module version KMM manages, not the one of the original
  * MachineConfig.
+ *
+ * The operator reads only this spec (never the KMM `Module`), replaces all of the
+ * MachineConfig's `spec.config` with its own units and scripts, and sets no owner reference:
+ * deleting the BootModuleConfig removes its node disruption policies and leaves the
+ * MachineConfig as the operator last wrote it.
  */
 export class BootModuleConfig extends Construct {
   /** `metadata.name` of the BootModuleConfig. */
@@ -98,6 +107,9 @@ export class BootModuleConfig extends Construct {
   /** Container image repository of the module, without tag. */
   public readonly kernelModuleImage: string;
 
+  /** KMM worker image the operator writes into the MachineConfig (the Day 1 default when none was given). */
+  public readonly workerImage: string;
+
   /** The BootModuleConfig object. */
   public readonly apiObject: ApiObject;
 
@@ -112,8 +124,7 @@ export class BootModuleConfig extends Construct {
     }
     this.machineConfigName = checkMachineConfigName(`${prefix}machineConfigName`, props.machineConfigName);
     this.machineConfigPoolName = checkDns1123Label(`${prefix}machineConfigPoolName`, props.machineConfigPoolName);
-    // The worker image default of validateModuleSettings is the Day 1 one; an unset field here
-    // means "the operator's own worker image", so only a given value is emitted.
+    // The Day 1 default, never the operator's own image (see workerImage).
     const settings = validateModuleSettings({
       kernelModuleImage: props.kernelModuleImage,
       kernelModuleName: props.kernelModuleName,
@@ -121,9 +132,9 @@ export class BootModuleConfig extends Construct {
       firmwareFilesPath: props.firmwareFilesPath,
       workerImage: props.workerImage,
     }, prefix);
-    const workerImage = optionalString(`${prefix}workerImage`, props.workerImage) === undefined ? undefined : settings.workerImage;
     this.kernelModuleName = settings.kernelModuleName;
     this.kernelModuleImage = settings.kernelModuleImage;
+    this.workerImage = settings.workerImage;
 
     const metadata = resolveMetadata(prefix, props.metadata, {
       name: props.metadata?.name ?? this.machineConfigName,
@@ -142,7 +153,7 @@ export class BootModuleConfig extends Construct {
         kernelModuleName: settings.kernelModuleName,
         ...(settings.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings.inTreeModulesToRemove }),
         ...(settings.firmwareFilesPath === undefined ? {} : { firmwareFilesPath: settings.firmwareFilesPath }),
-        ...(workerImage === undefined ? {} : { workerImage }),
+        workerImage: settings.workerImage,
       },
     });
     claimObjectName(this, 'BootModuleConfig', this.namespace, this.name, 'Set metadata.name (or bootModuleConfigName of handOverToKmm).');

@@ -1,17 +1,17 @@
-import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BootModuleConfig } from './boot-module-config';
-import { claimKernelModule, claimObjectName } from './conflicts';
+import { claimKernelModule, claimObjectName, registerDay1MachineConfig } from './conflicts';
 import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
 import { healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckProps } from './health-check';
 import { KmmMachineConfigPool } from './kmm-machine-config-pool';
-import { KmmModule } from './kmm-module';
+import { checkModuleNameLength, KMM_NAMESPACE, KmmModule } from './kmm-module';
 import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import { orderAfter } from './ordering';
 import { addWarning } from './warnings';
 import { MachineConfig } from '../imports/machineconfig-machineconfiguration.openshift.io';
-import { machineConfigFromValidated } from '../machine-config';
+import { machineConfigFromValidated, MachineConfigManifest, ROLE_LABEL } from '../machine-config';
 import {
   checkDns1123Label,
   checkMachineConfigName,
@@ -127,14 +127,16 @@ export interface Day1KernelModuleProps extends KernelModuleSettings {
 export interface HandOverToKmmOptions {
   /**
    * Namespace of the KMM `Module` (where the KMM operator runs). The BootModuleConfig always
-   * goes to `openshift-machine-config-operator`.
+   * goes to `openshift-machine-config-operator`. Name plus namespace must not be longer than
+   * 41 characters (the KMM operator's Module webhook refuses longer ones).
    *
    * @default 'openshift-kmm'
    */
   readonly namespace?: string;
 
   /**
-   * `metadata.name` of the KMM `Module`.
+   * `metadata.name` of the KMM `Module`. Name plus namespace must not be longer than 41
+   * characters (the KMM operator's Module webhook refuses longer ones).
    *
    * @default - the kernel module name, lowercase, "_" as "-"
    */
@@ -167,8 +169,10 @@ export interface HandOverToKmmOptions {
   /**
    * Whether the MachineConfig is annotated `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`,
    * so that Flux creates it but never reverts the operator's rewrite of its `spec.config`.
-   * Argo CD has no such annotation: its Application must ignore `/spec/config` of this
-   * MachineConfig (see the example).
+   * The annotation covers the whole object: Flux skips every later Git edit of that
+   * MachineConfig (labels, annotations, a new peer ordering) and leaves it out of its health
+   * `wait`. Argo CD has no such annotation: its Application must ignore `/spec/config` of
+   * this MachineConfig (see the example).
    *
    * @default true
    */
@@ -197,7 +201,9 @@ export interface KmmHandOver {
 /**
  * Loads an out-of-tree kernel module at boot, before the network starts, on the nodes of a
  * MachineConfigPool: one MachineConfig whose spec and labels are what `produceMachineConfig`
- * returns for the same values, plus GitOps annotations (a sync wave after the pool, and
+ * returns for the same values, with `peerMachineConfigNames` filled in at synthesis (every
+ * other Day 1 MachineConfig of the app whose units run on the same nodes, including those of
+ * the pool's base role and Day 1 MachineConfigs you add as plain objects), plus GitOps annotations (a sync wave after the pool, and
  * protection from pruning; see `syncWaves` and `pruneProtection`). Optionally, a health check
  * that reports whether every node of the pool runs the module.
  */
@@ -248,8 +254,9 @@ export class Day1KernelModule extends Construct {
   public readonly healthCheck?: KernelModuleHealthCheck;
 
   private readonly options: ValidatedMachineConfigOptions;
+  /** The MachineConfig as produceMachineConfig makes it, with the peers the app has at synthesis. */
+  private readonly synthesized: () => MachineConfigManifest;
   private readonly gitOps: GitOpsPolicy;
-  private readonly workerImageGiven: boolean;
   private readonly prefix: string;
   private handedOver?: KmmHandOver;
 
@@ -289,7 +296,6 @@ export class Day1KernelModule extends Construct {
       machineConfigName: this.machineConfigName,
       machineConfigPoolRef: this.poolName,
     }, prefix);
-    this.workerImageGiven = optionalString(`${prefix}workerImage`, props.workerImage) !== undefined;
 
     this.kernelModuleName = this.options.kernelModuleName;
     this.kernelModuleImage = this.options.kernelModuleImage;
@@ -301,16 +307,20 @@ export class Day1KernelModule extends Construct {
     this.gitOps = gitOpsPolicy(prefix, GitOpsStage.MACHINE_CONFIG, props, true);
     const healthCheck = this.healthCheckProps(props);
 
-    const manifest = machineConfigFromValidated(this.options);
     this.apiObject = new MachineConfig(this, 'Resource', {
       metadata: resolveMetadata(prefix, props.metadata, {
-        name: manifest.metadata.name,
+        name: this.machineConfigName,
         nameField: 'machineConfigName',
-        requiredLabels: manifest.metadata.labels,
+        requiredLabels: { [ROLE_LABEL]: this.poolName },
         gitOps: this.gitOps,
       }),
-      spec: { config: manifest.spec.config },
+      // Known only once the app is complete: the replace unit is ordered against every other
+      // Day 1 MachineConfig whose units run on the same nodes (peerMachineConfigNames).
+      spec: { config: Lazy.any({ produce: () => this.synthesized().spec.config }) },
     });
+    const options = this.options;
+    this.synthesized = registerDay1MachineConfig(this, this.apiObject, this.machineConfigName, this.poolName,
+      (peers) => machineConfigFromValidated({ ...options, peerMachineConfigNames: peers }));
     // Explicit order for cdk8s: within a chart the pool comes first in the file, and a pool in
     // another chart makes that chart's file sort (and be named) before this one.
     if (props.pool !== undefined) {
@@ -352,19 +362,33 @@ export class Day1KernelModule extends Construct {
    *   the BootModuleConfig's `machineConfigName` and `machineConfigPoolName` are this
    *   MachineConfig's name and role, and the unit names derive from that name, so rename
    *   nothing afterwards.
+   * - What the operator really does: it reads only the BootModuleConfig's spec, never the
+   *   `Module`; it replaces all of `spec.config` of the MachineConfig with its own two units
+   *   and its own three scripts, at the same paths as ours; an empty `workerImage` there
+   *   would become the operator's own worker image, so the BootModuleConfig always carries
+   *   this module's Day 1 worker image (the default one when none was given), or every node
+   *   would pull another image and reboot once more. Deleting the BootModuleConfig removes
+   *   its node disruption policies and leaves the MachineConfig as the operator last wrote it.
    * - From then on the operator owns `spec.config` of the MachineConfig; a GitOps tool must
    *   ignore differences there instead of reverting the operator's changes. For Flux, the
-   *   MachineConfig is annotated `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`; an Argo CD
-   *   Application needs `ignoreDifferences` on `/spec/config` of this MachineConfig, with the
-   *   `RespectIgnoreDifferences=true` sync option.
+   *   MachineConfig is annotated `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`, which skips
+   *   every later Git edit of that MachineConfig and leaves it out of Flux's `wait`; an Argo
+   *   CD Application needs `ignoreDifferences` on `/spec/config` of this MachineConfig, with
+   *   the `RespectIgnoreDifferences=true` sync option.
+   * - The `Module` lists no in-tree modules to remove: KMM's worker runs `modprobe -rv` on
+   *   every listed name whose `.ko` exists under the node's `/lib/modules` (loaded or not),
+   *   so it would unload, on every node at once, the module Day 1 loaded under the same name.
+   *   The BootModuleConfig keeps `inTreeModulesToRemove`: at boot they are still to be removed.
    * - The BootModuleConfig has no field for module parameters: after the operator rewrote
    *   the MachineConfig, a reboot loads the module without them (a synthesis warning says so).
-   * - The `Module` has no worker image field (the operator runs its own); a `workerImage`
-   *   given to this construct only goes to the BootModuleConfig.
+   * - The `Module` has no worker image field (the operator runs its own).
+   * - The operator's units and scripts share the pool with the other Day 1 MachineConfigs:
+   *   whose scripts a node runs depends on the order of the names; each side's scripts accept
+   *   the other side's units.
    *
    * @throws Error when called a second time, when `nodeSelector` is missing for a module
-   * given a `machineConfigPoolName` (or given for a module with a `pool`), or when an option
-   * is invalid
+   * given a `machineConfigPoolName` (or given for a module with a `pool`), when the Module
+   * name plus namespace is longer than 41 characters, or when an option is invalid
    */
   public handOverToKmm(options: HandOverToKmmOptions = {}): KmmHandOver {
     const prefix = `${this.prefix}handOverToKmm options.`;
@@ -397,6 +421,8 @@ export class Day1KernelModule extends Construct {
       ? checkDns1123Label(`${prefix}name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set it explicitly)`,
         dnsNameFromModuleName(this.kernelModuleName))
       : checkDns1123Label(`${prefix}name`, options.name);
+    checkModuleNameLength(options.name === undefined ? `${prefix}name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)})` : `${prefix}name`,
+      name, namespace ?? KMM_NAMESPACE);
     const imageRepoSecret = optionalDns1123Subdomain(`${prefix}imageRepoSecret`, options.imageRepoSecret);
     const bootModuleConfigName = optionalDns1123Subdomain(`${prefix}bootModuleConfigName`, options.bootModuleConfigName);
     if (options.fluxApplyIfNotPresent !== undefined && typeof options.fluxApplyIfNotPresent !== 'boolean') {
@@ -417,8 +443,9 @@ export class Day1KernelModule extends Construct {
       kernelModuleName: this.kernelModuleName,
       inTreeModulesToRemove: this.options.inTreeModulesToRemove,
       firmwareFilesPath: this.options.firmwareFilesPath,
-      // Unset: the operator's own worker image, which matches the operator version.
-      workerImage: this.workerImageGiven ? this.options.workerImage : undefined,
+      // Never unset: the operator would put its own worker image in the MachineConfig, and
+      // every node would pull it and reboot once more.
+      workerImage: this.options.workerImage,
       metadata: bootModuleConfigName === undefined ? undefined : { name: bootModuleConfigName },
       syncWaves: this.gitOps.syncWaves,
     });
@@ -426,7 +453,8 @@ export class Day1KernelModule extends Construct {
       kernelModuleName: this.kernelModuleName,
       kernelModuleImage: this.kernelModuleImage,
       selector,
-      inTreeModulesToRemove: this.options.inTreeModulesToRemove,
+      // None: KMM's worker would unload, at run time and on every node at once, the module
+      // Day 1 loaded under the same name (it checks the .ko file, not what is loaded).
       firmwareFilesPath: this.options.firmwareFilesPath,
       moduleParameters: this.options.moduleParameters,
       imageRepoSecret,

@@ -139,7 +139,8 @@ function protectedSyncOptions(field: string, given: string | undefined): string 
 /**
  * What Flux needs on a MachineConfig whose `spec.config` the KMM operator rewrites after a
  * hand-over: create it, but never re-apply it (Argo CD is told the same in its Application,
- * with ignoreDifferences, because it has no per-object equivalent).
+ * with ignoreDifferences, because it has no per-object equivalent). It covers the whole
+ * object: Flux skips every later Git edit of it and leaves it out of the Kustomization's wait.
  */
 export const FLUX_APPLY_IF_NOT_PRESENT = { [FLUX_SSA_ANNOTATION]: 'IfNotPresent' } as const;
 

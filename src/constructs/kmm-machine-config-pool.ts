@@ -149,7 +149,7 @@ export class KmmMachineConfigPool extends Construct {
       },
     });
     claimObjectName(this, 'MachineConfigPool', undefined, this.name, 'Give each KmmMachineConfigPool its own name.');
-    registerPool(this, this.name, [this.baseRole, this.name]);
+    registerPool(this, this.name, [this.baseRole, this.name], this.apiObject);
   }
 }
 

@@ -9,9 +9,26 @@ import { checkDns1123Label, Day1ValidationError, optionalString, validateModuleS
 /** The namespace the KMM operator is installed in on OpenShift. */
 export const KMM_NAMESPACE = 'openshift-kmm';
 
+/** The KMM operator's Module webhook refuses a Module whose name plus namespace is longer. */
+export const MAX_MODULE_NAME_AND_NAMESPACE_LENGTH = 41;
+
 /**
- * KMM replaces this with the node's full kernel release, the value of `uname -r` that the
- * Day 1 boot units use as the image tag, so both paths pull the same image.
+ * @throws Day1ValidationError naming `field` (the Module name) when name plus namespace is too long for KMM's webhook
+ */
+export function checkModuleNameLength(field: string, name: string, namespace: string): void {
+  const length = name.length + namespace.length;
+  if (length > MAX_MODULE_NAME_AND_NAMESPACE_LENGTH) {
+    throw new Day1ValidationError(field, name,
+      `together with namespace ${JSON.stringify(namespace)} it has ${length} characters (${name.length} + ${namespace.length}); `
+      + `the KMM operator's Module webhook refuses a name plus namespace longer than ${MAX_MODULE_NAME_AND_NAMESPACE_LENGTH} characters: `
+      + 'shorten the name or the namespace');
+  }
+}
+
+/**
+ * KMM replaces this with the node's kernel release (`uname -r`) with one trailing `+` removed
+ * and every character outside `[A-Za-z0-9._-]` replaced by `_`, the tag the Day 1 boot
+ * scripts use as well, so both paths pull the same image.
  */
 export const KERNEL_VERSION_TAG = '${KERNEL_FULL_VERSION}';
 
@@ -34,7 +51,11 @@ export interface KmmModuleProps {
   readonly selector: { [key: string]: string };
 
   /**
-   * In-tree modules to unload before the out-of-tree module is loaded.
+   * In-tree modules to unload before the out-of-tree module is loaded. KMM's worker runs
+   * `modprobe -rv` on every listed name whose `.ko` file exists anywhere under the node's
+   * `/lib/modules`, whether or not it is loaded, on every selected node at once: a name the
+   * Day 1 MachineConfig already replaced at boot would be unloaded and loaded again at run
+   * time (`handOverToKmm` lists none for that reason).
    *
    * @default - no in-tree module is unloaded
    */
@@ -151,6 +172,7 @@ export class KmmModule extends Construct {
       gitOps: gitOpsPolicy(prefix, GitOpsStage.KMM, props, true),
     });
     this.namespace = metadata.namespace!;
+    checkModuleNameLength(`${prefix}metadata.name`, this.name, this.namespace);
 
     this.apiObject = new kmm.Module(this, 'Resource', {
       metadata,

@@ -36,6 +36,21 @@ function bootFiles(): IgnitionFile[] {
   return scriptFiles.map((file) => ({ ...file, user: { ...file.user }, group: { ...file.group }, contents: { ...file.contents } }));
 }
 
+/** A boot script of this release as every Day 1 MachineConfig carries it. */
+export interface BootScriptFile {
+  readonly path: string;
+  /** The data URL of `contents.source`, byte for byte what the MachineConfigs carry. */
+  readonly source: string;
+  readonly contents: string;
+}
+
+/** This release's scripts with their data URLs (encoded once per process, see bootFiles). */
+export function bootScriptFiles(): readonly BootScriptFile[] {
+  bootFiles();
+  const scripts = bootScripts();
+  return scriptFiles!.map((file, i) => ({ path: file.path, source: file.contents.source, contents: scripts[i].contents }));
+}
+
 /** The Ignition config of one Day 1 module, from options that are already validated. */
 export function ignitionFromValidated(options: ValidatedMachineConfigOptions): IgnitionConfig {
   const files = bootFiles();

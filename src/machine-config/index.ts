@@ -1,2 +1,3 @@
 export * from './generator';
+export * from './pool-merge';
 export * from './producer';

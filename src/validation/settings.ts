@@ -79,6 +79,22 @@ export interface ProduceMachineConfigOptions extends KernelModuleSettings {
    * `machineconfiguration.openshift.io/role` label.
    */
   readonly machineConfigPoolRef: string;
+
+  /**
+   * The other Day 1 MachineConfigs whose units run on the same nodes (those of the same pool,
+   * and of the roles the pool applies besides its own). The replace unit orders itself
+   * against each of their replace units by name: `After=<peer>-replace-kernel-module.service`
+   * for a peer whose name sorts before this MachineConfig's, `Before=` for one that sorts
+   * after. One total order, so no two loads of a pool run at the same time (the KMM operator's
+   * replace script uses one podman pod name for every module), and it holds when the KMM
+   * operator rewrites a peer, whose units carry no ordering of their own. Names are checked
+   * as MachineConfig names; duplicates and this MachineConfig's own name are dropped, and the
+   * rest sorted. The constructs fill this in at synthesis.
+   *
+   * @default - no peers: no ordering lines
+   * @example ['99-worker-kmm-day1-ice', '99-worker-kmm-day1-sfc']
+   */
+  readonly peerMachineConfigNames?: string[];
 }
 
 /** Module settings after validation: defaults applied, "not set" made explicit. */
@@ -95,6 +111,8 @@ export interface ValidatedModuleSettings {
 export interface ValidatedMachineConfigOptions extends ValidatedModuleSettings {
   readonly machineConfigName: string;
   readonly machineConfigPoolRef: string;
+  /** Sorted by name (Go's byte order, as the MCO sorts), without duplicates or this MachineConfig's name. */
+  readonly peerMachineConfigNames: string[];
 }
 
 /** modprobe treats "-" and "_" in module and parameter names as the same character. */
@@ -135,9 +153,29 @@ export function validateMachineConfigOptions(options: ProduceMachineConfigOption
   if (options === null || typeof options !== 'object') {
     throw new Day1ValidationError(`${prefix}options`, options, 'must be an object');
   }
+  const machineConfigName = checkMachineConfigName(`${prefix}machineConfigName`, options.machineConfigName);
   return {
-    machineConfigName: checkMachineConfigName(`${prefix}machineConfigName`, options.machineConfigName),
+    machineConfigName,
     machineConfigPoolRef: checkLabelValue(`${prefix}machineConfigPoolRef`, options.machineConfigPoolRef),
     ...validateModuleSettings(options, prefix),
+    peerMachineConfigNames: peerNames(`${prefix}peerMachineConfigNames`, options.peerMachineConfigNames, machineConfigName),
   };
+}
+
+/**
+ * Peers as a set: a name listed twice, or this MachineConfig's own name, orders nothing, and
+ * a caller that computes peers from a whole pool need not filter them out.
+ */
+function peerNames(field: string, value: unknown, self: string): string[] {
+  if (value === undefined || value === null) {
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    throw new Day1ValidationError(field, value, 'must be a list of MachineConfig names');
+  }
+  const names = new Set<string>();
+  value.forEach((entry, i) => names.add(checkMachineConfigName(`${field}[${i}]`, entry)));
+  names.delete(self);
+  // The MCO compares names as Go strings (bytes); for these ASCII names that is UTF-16 order.
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

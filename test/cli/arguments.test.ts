@@ -63,6 +63,7 @@ describe('parseArguments', () => {
       '--worker-image', 'w:1',
       '--firmware-files-path', '/fw',
       '--module-parameters', 'a=1,b=2,3',
+      '--peer-machine-configs', 'p2,p1',
     ]);
     expect(command).toEqual({
       action: 'generate',
@@ -75,6 +76,7 @@ describe('parseArguments', () => {
         workerImage: 'w:1',
         firmwareFilesPath: '/fw',
         moduleParameters: ['a=1', 'b=2,3'],
+        peerMachineConfigNames: ['p2', 'p1'],
       },
     });
   });

@@ -2,12 +2,14 @@ import { spawn } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { load } from 'js-yaml';
 import { CLI, FLAG_FORMS, flag, flags, requireBuiltCli, ROOT, runCli, runNode, staleLibFiles } from './run-cli';
 import { produceMachineConfig } from '../../src/machine-config/generator';
 import { ProduceMachineConfigOptions } from '../../src/validation';
 import { REFERENCE_ARGS, REFERENCE_OPTIONS } from '../util/reference';
 
 const HINT = "Run 'day1-utility --help' for usage.\n";
+const occurrencesOf = (haystack: string, needle: string) => haystack.split(needle).length - 1;
 const STACK_FRAME = /^\s+at /m;
 
 const WORKER = `registry.example.com:5000/kmm/worker@sha256:${'a'.repeat(64)}`;
@@ -22,11 +24,13 @@ const ALL_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['worker-image', WORKER],
   ['firmware-files-path', '/opt/lib/test/firmware'],
   ['module-parameters', 'debug=1,rss=4,4'],
+  ['peer-machine-configs', '99-mcp-b,00-mcp-a'],
 ];
 const ALL_OPTIONS: ProduceMachineConfigOptions = {
   ...REFERENCE_OPTIONS,
   workerImage: WORKER,
   moduleParameters: ['debug=1', 'rss=4,4'],
+  peerMachineConfigNames: ['99-mcp-b', '00-mcp-a'],
 };
 
 const MANDATORY: ReadonlyArray<readonly [string, string]> = ALL_FLAGS.slice(0, 4);
@@ -97,11 +101,12 @@ describe('day1-utility output', () => {
     ['worker-image', WORKER, { workerImage: WORKER }],
     ['firmware-files-path', '/opt/lib/firmware', { firmwareFilesPath: '/opt/lib/firmware' }],
     ['module-parameters', 'debug=1', { moduleParameters: ['debug=1'] }],
+    ['peer-machine-configs', 'p', { peerMachineConfigNames: ['p'] }],
   ])('optional --%s %s', (name, value, extra) => {
     expectSuccess([...flags(MANDATORY), ...flag(name, value)], { ...MANDATORY_OPTIONS, ...extra });
   });
 
-  test.each(['in-tree-modules-to-remove', 'worker-image', 'firmware-files-path', 'module-parameters'])(
+  test.each(['in-tree-modules-to-remove', 'worker-image', 'firmware-files-path', 'module-parameters', 'peer-machine-configs'])(
     'an empty --%s is the same as not giving it', (name) => {
       const without = runCli(flags(MANDATORY));
       expect(without.status).toBe(0);
@@ -127,6 +132,18 @@ describe('day1-utility output', () => {
     const result = runCli([...flags(MANDATORY), '--module-parameters', 'rss=4,4,debug=1']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Environment="MODULE_PARAMETERS=rss=4,4 debug=1"');
+  });
+
+  test('peers order the replace unit by name: After= those before this MachineConfig, Before= those after; duplicates and self ignored', () => {
+    const result = runCli([...flags(MANDATORY), '--peer-machine-configs', 'zz,a,name,zz,b']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const replace = (load(result.stdout) as any).spec.config.systemd.units[0];
+    expect(replace.name).toBe('name-replace-kernel-module.service');
+    expect(replace.contents).toContain('RequiresMountsFor=/var/lib/containers\n'
+      + 'After=a-replace-kernel-module.service\nAfter=b-replace-kernel-module.service\nBefore=zz-replace-kernel-module.service\n\n[Service]');
+    expect(occurrencesOf(replace.contents, '-replace-kernel-module.service\n')).toBe(3);
+    expectSuccess([...flags(MANDATORY), '--peer-machine-configs', 'zz,a,name,zz,b'], { ...MANDATORY_OPTIONS, peerMachineConfigNames: ['a', 'b', 'zz'] });
   });
 
   test('a value that starts with a dash is a value, and validation judges it', () => {
@@ -290,6 +307,11 @@ describe('day1-utility invalid values (exit 1)', () => {
   ])('--module-parameters %j names item %i', (value, item, shown) => {
     const stderr = expectValueError([...flags(MANDATORY), '--module-parameters', value], 'module-parameters', 'moduleParameters');
     expect(stderr).toMatch(new RegExp(`^day1-utility: Invalid --module-parameters item ${item} ${shown.replace(/[$()]/g, '\\$&')}: `));
+  });
+
+  test('--peer-machine-configs names the item that is not a MachineConfig name', () => {
+    const stderr = expectValueError([...flags(MANDATORY), '--peer-machine-configs', 'ok,Not_OK'], 'peer-machine-configs', 'peerMachineConfigNames');
+    expect(stderr).toMatch(/^day1-utility: Invalid --peer-machine-configs item 2 "Not_OK": must be a DNS-1123 subdomain/);
   });
 
   test('"debug=1,rss" continues debug, so the value is judged as a whole', () => {

@@ -1,10 +1,10 @@
 import { Testing } from 'cdk8s';
 import { errorOf, MODULE_ANNOTATIONS, only, synthManifests, syncWave } from './helpers';
 import { bootModuleConfigFull, bootModuleConfigMinimal, build, kmmModule, WORKER } from './scenarios';
-import { BootModuleConfig, BootModuleConfigProps, KmmModule, KmmModuleProps } from '../../src';
+import { BootModuleConfig, BootModuleConfigProps, DEFAULT_WORKER_IMAGE, KmmModule, KmmModuleProps } from '../../src';
 
 describe('BootModuleConfig', () => {
-  test('the seed\'s example: required fields only, unset optional fields omitted', () => {
+  test('the seed\'s example: required fields only, unset optional fields omitted, the Day 1 worker image always written', () => {
     const bmc = only(synthManifests(build(bootModuleConfigMinimal)), 'BootModuleConfig');
     expect(bmc).toEqual({
       apiVersion: 'kmm.sigs.x-k8s.io/v1beta1',
@@ -15,6 +15,8 @@ describe('BootModuleConfig', () => {
         machineConfigPoolName: 'worker',
         kernelModuleImage: 'quay.io/example/kmod',
         kernelModuleName: 'my_module',
+        // Unset, the operator would write its own worker image into the MachineConfig: one more pull and reboot per node.
+        workerImage: 'quay.io/edge-infrastructure/kernel-module-management-worker:latest',
       },
     });
   });
@@ -33,7 +35,7 @@ describe('BootModuleConfig', () => {
     });
   });
 
-  test('empty optional values mean "not set"', () => {
+  test('empty optional values mean "not set" (the worker image: the Day 1 default)', () => {
     const bmc = new BootModuleConfig(Testing.chart(), 'bmc', {
       machineConfigName: 'mc',
       machineConfigPoolName: 'worker',
@@ -43,15 +45,21 @@ describe('BootModuleConfig', () => {
       firmwareFilesPath: '',
       workerImage: '',
     });
-    expect(Object.keys(bmc.apiObject.toJson().spec).sort()).toEqual(['kernelModuleImage', 'kernelModuleName', 'machineConfigName', 'machineConfigPoolName']);
+    expect(bmc.apiObject.toJson().spec).toEqual({
+      machineConfigName: 'mc',
+      machineConfigPoolName: 'worker',
+      kernelModuleImage: 'quay.io/x/y',
+      kernelModuleName: 'y',
+      workerImage: DEFAULT_WORKER_IMAGE,
+    });
   });
 
   test('public fields', () => {
     const bmc = new BootModuleConfig(Testing.chart(), 'bmc', {
       machineConfigName: 'mc', machineConfigPoolName: 'worker', kernelModuleImage: 'quay.io/x/y', kernelModuleName: 'y',
     });
-    expect([bmc.name, bmc.namespace, bmc.machineConfigName, bmc.machineConfigPoolName, bmc.kernelModuleName, bmc.kernelModuleImage])
-      .toEqual(['mc', 'openshift-machine-config-operator', 'mc', 'worker', 'y', 'quay.io/x/y']);
+    expect([bmc.name, bmc.namespace, bmc.machineConfigName, bmc.machineConfigPoolName, bmc.kernelModuleName, bmc.kernelModuleImage, bmc.workerImage])
+      .toEqual(['mc', 'openshift-machine-config-operator', 'mc', 'worker', 'y', 'quay.io/x/y', DEFAULT_WORKER_IMAGE]);
     expect(bmc.apiObject.node.id).toBe('Resource');
     expect(bmc.apiObject.kind).toBe('BootModuleConfig');
   });
@@ -98,6 +106,13 @@ describe('KmmModule', () => {
     expect(JSON.stringify(module)).not.toContain('inTreeModuleToRemove"');
   });
 
+  test('name + namespace of exactly 41 characters is accepted', () => {
+    const module = new KmmModule(Testing.chart(), 'm', {
+      kernelModuleName: 'ice', kernelModuleImage: 'quay.io/x/ice', selector: { a: 'b' }, metadata: { name: 'a'.repeat(31), namespace: 'kmm-ns-xyz' },
+    });
+    expect(module.name.length + module.namespace.length).toBe(41);
+  });
+
   test('unset optional fields are omitted', () => {
     const module = new KmmModule(Testing.chart(), 'm', {
       kernelModuleName: 'ice', kernelModuleImage: 'quay.io/x/ice', selector: { 'kubernetes.io/os': 'linux' },
@@ -124,6 +139,8 @@ describe('KmmModule', () => {
       ['parameter with a space', { ...base, moduleParameters: ['a=b c'] }, 'moduleParameters[0] "a=b c"', 'name=value'],
       ['name not a DNS-1123 label', { ...base, metadata: { name: 'ice.driver' } }, 'metadata.name "ice.driver"', 'DNS-1123 label'],
       ['a derived name that is invalid', { ...base, kernelModuleName: '__' }, 'metadata.name (derived from kernelModuleName "__"; set it explicitly) ""', 'required'],
+      ['name + namespace of 42 characters', { ...base, metadata: { name: 'a'.repeat(29) } }, `metadata.name "${'a'.repeat(29)}"`,
+        'together with namespace "openshift-kmm" it has 42 characters (29 + 13); the KMM operator\'s Module webhook refuses a name plus namespace longer than 41'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
       const message = errorOf(() => new KmmModule(Testing.chart(), 'm', props)).message;
       expect(message).toContain(`KmmModule "test/m": ${fieldAndValue}`);

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MODULE_ANNOTATIONS, only, synthManifests, syncWave, testApp } from './helpers';
 import { build, handOverFromPool, handOverFull, IMAGE, WORKER } from './scenarios';
-import { Day1KernelModule, KmmMachineConfigPool } from '../../src';
+import { DEFAULT_WORKER_IMAGE, Day1KernelModule, KmmMachineConfigPool } from '../../src';
 import { warningsOf } from '../../src/constructs/warnings';
 
 let stderr: jest.SpyInstance;
@@ -29,6 +29,7 @@ describe('Day1KernelModule.handOverToKmm', () => {
         machineConfigPoolName: machineConfig.metadata.labels!['machineconfiguration.openshift.io/role'],
         kernelModuleImage: IMAGE,
         kernelModuleName: 'ice',
+        workerImage: DEFAULT_WORKER_IMAGE,
       },
     });
     expect(only(manifests, 'Module')).toEqual({
@@ -66,7 +67,6 @@ describe('Day1KernelModule.handOverToKmm', () => {
       moduleLoader: {
         container: {
           modprobe: { moduleName: 'ice_oot', dirName: '/opt', firmwarePath: '/firmware/intel', parameters: ['debug=1'] },
-          inTreeModulesToRemove: ['ice'],
           kernelMappings: [{ regexp: '^.+$', containerImage: `${IMAGE}:\${KERNEL_FULL_VERSION}` }],
         },
       },
@@ -87,8 +87,45 @@ describe('Day1KernelModule.handOverToKmm', () => {
     expect(handOver.bootModuleConfig.machineConfigPoolName).toBe('sfc');
     expect(handOver.module.name).toBe('ice-oot');
     expect(handOver.module.selector).toEqual({ 'example.com/nic': 'e810' });
-    // Without a workerImage on the module, the operator's own worker image is used.
-    expect(handOver.bootModuleConfig.apiObject.toJson().spec.workerImage).toBeUndefined();
+    // Without a workerImage on the module, the Day 1 default: never the operator's own image.
+    expect(handOver.bootModuleConfig.apiObject.toJson().spec.workerImage).toBe(DEFAULT_WORKER_IMAGE);
+    expect(handOver.bootModuleConfig.workerImage).toBe(day1.workerImage);
+  });
+
+  test.each([
+    ['the default worker image', undefined, DEFAULT_WORKER_IMAGE],
+    ['a given worker image', WORKER, WORKER],
+  ])('the BootModuleConfig always carries the Day 1 worker image: %s', (_, workerImage, expected) => {
+    const { app, chart } = testApp();
+    const day1 = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', workerImage });
+    day1.handOverToKmm({ nodeSelector: { a: 'b' } });
+    const manifests = synthManifests(app);
+    expect(only(manifests, 'BootModuleConfig').spec.workerImage).toBe(expected);
+    // The same image the Day 1 units run, so the operator's rewrite changes no image.
+    const replaceUnit = only(manifests, 'MachineConfig').spec.config.systemd.units[0].contents;
+    expect(replaceUnit).toContain(`"WORKER_IMAGE=${expected}"`);
+  });
+
+  test('the Module lists no in-tree modules to remove; the BootModuleConfig keeps them for boot', () => {
+    const { app, chart } = testApp();
+    const day1 = new Day1KernelModule(chart, 'ice', {
+      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', inTreeModulesToRemove: ['ice', 'irdma'],
+    });
+    day1.handOverToKmm({ nodeSelector: { a: 'b' } });
+    const manifests = synthManifests(app);
+    expect(only(manifests, 'BootModuleConfig').spec.inTreeModulesToRemove).toEqual(['ice', 'irdma']);
+    const container = only(manifests, 'Module').spec.moduleLoader.container;
+    expect(container).not.toHaveProperty('inTreeModulesToRemove');
+    expect(JSON.stringify(only(manifests, 'Module'))).not.toMatch(/inTreeModule/);
+  });
+
+  test.each([
+    ['the default namespace, a name of 28 characters', { name: 'a'.repeat(28) }, 41],
+    ['a namespace of 30 characters, a name of 11', { name: 'a'.repeat(11), namespace: 'n'.repeat(30) }, 41],
+  ])('a Module name + namespace of 41 characters is accepted: %s', (_, options, length) => {
+    const day1 = new Day1KernelModule(Testing.chart(), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    const { module } = day1.handOverToKmm({ nodeSelector: { a: 'b' }, ...options });
+    expect(module.name.length + module.namespace.length).toBe(length);
   });
 
   test('module parameters: a warning, recorded on the module and printed once at synthesis', () => {
@@ -163,6 +200,26 @@ describe('Day1KernelModule.handOverToKmm', () => {
       expect(message).toContain('Day1KernelModule "test/ice": handOverToKmm options.name (derived from kernelModuleName "__"; set it explicitly) ""');
       expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
       expect(day1.handOverToKmm({ nodeSelector: { a: 'b' }, name: 'odd' }).module.name).toBe('odd');
+    });
+
+    test.each([
+      ['a name of 29 characters in the default namespace', { name: 'a'.repeat(29) }, `name "${'a'.repeat(29)}"`, '"openshift-kmm" it has 42 characters (29 + 13)'],
+      ['a namespace of 32 characters', { name: 'ice-driver', namespace: 'n'.repeat(32) }, 'name "ice-driver"', `"${'n'.repeat(32)}" it has 42 characters (10 + 32)`],
+    ])('a Module name + namespace of 42 characters: %s', (_, options, fieldAndValue, rule) => {
+      const day1 = fromPoolName();
+      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, ...options })).message;
+      expect(message).toContain(`Day1KernelModule "test/ice": handOverToKmm options.${fieldAndValue}: together with namespace ${rule}`);
+      expect(message).toContain("the KMM operator's Module webhook refuses a name plus namespace longer than 41 characters");
+      // Checked before anything is created.
+      expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
+    });
+
+    test('a derived Module name too long for the default namespace names the derivation', () => {
+      const day1 = new Day1KernelModule(Testing.chart(), 'ice', {
+        machineConfigPoolName: 'worker', machineConfigName: '99-long', kernelModuleImage: IMAGE, kernelModuleName: 'a'.repeat(29),
+      });
+      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
+      expect(message).toContain(`handOverToKmm options.name (derived from kernelModuleName "${'a'.repeat(29)}") "${'a'.repeat(29)}": together with namespace`);
     });
 
     test('an invalid option creates nothing, so a corrected call succeeds', () => {

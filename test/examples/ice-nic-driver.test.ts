@@ -7,6 +7,7 @@ import { buildApp, POOL_NAME, synth } from '../../examples/ice-nic-driver/main';
 import { hasCrd } from '../constructs/helpers';
 import { crdViolations } from '../util/crd';
 import { withCrds, withKubectl } from '../util/oracles';
+import { directives, parseUnitFile } from '../util/systemd';
 
 /*
  * The example app as users run it: synthesized in-process (through its exported builder,
@@ -159,9 +160,32 @@ describe('examples/ice-nic-driver', () => {
       kernelModuleName: 'ice',
       inTreeModulesToRemove: ['ice'],
       firmwareFilesPath: '/opt/lib/firmware/intel/ice',
+      // The Day 1 worker image: the operator's own would change the MachineConfig, one more pull and reboot per node.
+      workerImage: 'quay.io/edge-infrastructure/kernel-module-management-worker:latest',
     });
     expect(module.spec.selector).toEqual(pool.spec.nodeSelector.matchLabels);
     expect(module.spec.moduleLoader.container.modprobe).toEqual({ moduleName: 'ice', dirName: '/opt', firmwarePath: '/opt/lib/firmware/intel/ice' });
+    // KMM's worker would unload the ice that Day 1 loaded, on every node at once.
+    expect(module.spec.moduleLoader.container).not.toHaveProperty('inTreeModulesToRemove');
+  });
+
+  test('the two replace units of the pool are ordered by name: ice loads first, then sfc', () => {
+    const unitOf = (name: string) => {
+      const machineConfig = out.objects.find(({ object }) => object.kind === 'MachineConfig' && object.metadata.name === name)!.object;
+      const unit = machineConfig.spec.config.systemd.units.find((u: { name: string }) => u.name === `${name}-replace-kernel-module.service`);
+      return parseUnitFile(unit.contents);
+    };
+    const ice = unitOf('99-oot-nic-kmm-day1-ice');
+    const sfc = unitOf('99-oot-nic-kmm-day1-sfc');
+    expect(directives(ice, 'Unit', 'Before')).toEqual(['network-pre.target', '99-oot-nic-kmm-day1-sfc-replace-kernel-module.service']);
+    expect(directives(ice, 'Unit', 'After')).toEqual(['local-fs.target']);
+    expect(directives(sfc, 'Unit', 'After')).toEqual(['local-fs.target', '99-oot-nic-kmm-day1-ice-replace-kernel-module.service']);
+    expect(directives(sfc, 'Unit', 'Before')).toEqual(['network-pre.target']);
+    // The pull units carry no ordering of their own.
+    for (const name of ['99-oot-nic-kmm-day1-ice', '99-oot-nic-kmm-day1-sfc']) {
+      const machineConfig = out.objects.find(({ object }) => object.metadata.name === name && object.kind === 'MachineConfig')!.object;
+      expect(machineConfig.spec.config.systemd.units[1].contents).not.toMatch(/-replace-kernel-module\.service/);
+    }
   });
 
   test('the health checks: the pool\'s nodes and taint, restricted pods, a probe that requires the out-of-tree build', () => {

@@ -1,6 +1,6 @@
 import { App, Chart, Yaml } from 'cdk8s';
 import * as fc from 'fast-check';
-import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, MaxUnavailable } from '../../../src';
+import { BootModuleConfig, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, MaxUnavailable } from '../../../src';
 import { Day1ValidationError } from '../../../src/validation';
 import { dns1123Label, dns1123Subdomain, FIELD_VALUES, fieldValue, labelKey, labelValue, percentage, stringValue } from '../arbitraries';
 import { PropertyCase } from '../case';
@@ -315,7 +315,8 @@ function bootModuleConfigCases(): void {
           kernelModuleName: props.kernelModuleName,
           ...(list(props.inTreeModulesToRemove) ? { inTreeModulesToRemove: props.inTreeModulesToRemove } : {}),
           ...(set(props.firmwareFilesPath) ? { firmwareFilesPath: props.firmwareFilesPath } : {}),
-          ...(set(props.workerImage) ? { workerImage: props.workerImage } : {}),
+          // Always written: the operator would otherwise put its own worker image in the MachineConfig.
+          workerImage: set(props.workerImage) ? props.workerImage : DEFAULT_WORKER_IMAGE,
         });
         const name = props.metadata?.name ?? props.machineConfigName;
         expectEqual([bmc.metadata.name, bmc.metadata.namespace], [name, 'openshift-machine-config-operator']);
@@ -327,6 +328,11 @@ function bootModuleConfigCases(): void {
 
 function handOverCases(): void {
   const prefix = 'Day1KernelModule "modules/m": handOverToKmm options.';
+  const moduleName = (options: { name?: string }, kernelModuleName: string) =>
+    options.name ?? kernelModuleName.toLowerCase().replace(/_/g, '-').replace(/^-+|-+$/g, '');
+  // A context KMM's webhook accepts (name + namespace at most 41 characters), so that only the
+  // field under test can be what is rejected; the field itself may break the rule, and then the
+  // error names the Module name and the namespace.
   const context = fc.record({
     settings: moduleSettings.map(({ moduleParameters: _p, ...rest }) => rest),
     pool: fc.oneof(fc.constant('worker'), validPoolName),
@@ -337,7 +343,7 @@ function handOverCases(): void {
       bootModuleConfigName: fc.option(pooled(dns1123Subdomain.filter(plainSafe), 200), { nil: undefined }),
       nodeSelector: validSelector,
     }),
-  });
+  }).filter((ctx) => moduleName(ctx.options, ctx.settings.kernelModuleName).length + (ctx.options.namespace ?? 'openshift-kmm').length <= 41);
   const fields: Array<{ name: string; value: fc.Arbitrary<unknown> }> = [
     { name: 'namespace', value: fieldValue(FIELD_VALUES.dns1123Label, true) },
     { name: 'name', value: fieldValue(FIELD_VALUES.dns1123Label, true) },
@@ -364,8 +370,8 @@ function handOverCases(): void {
         const bmc = ofKind(docs, 'BootModuleConfig');
         const set = (v: unknown): v is string => typeof v === 'string' && v !== '';
         expectEqual(kmmModule.metadata.namespace, options.namespace ?? 'openshift-kmm');
-        expectEqual(kmmModule.metadata.name, options.name
-          ?? ctx.settings.kernelModuleName.toLowerCase().replace(/_/g, '-').replace(/^-+|-+$/g, ''));
+        expectEqual(kmmModule.metadata.name, moduleName(options, ctx.settings.kernelModuleName));
+        expectEqual(kmmModule.metadata.name.length + kmmModule.metadata.namespace.length <= 41, true);
         expectEqual(kmmModule.spec.imageRepoSecret, set(options.imageRepoSecret) ? { name: options.imageRepoSecret } : undefined);
         expectSelector(kmmModule.spec.selector, options.nodeSelector);
         expectEqual(bmc.metadata.name, set(options.bootModuleConfigName) ? options.bootModuleConfigName : module.machineConfigName);
