@@ -1,17 +1,15 @@
 import { spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'fs';
 import { dirname, join } from 'path';
-import { decodeDataUrl } from '../../src/ignition';
 
 /*
- * A pool's MachineConfigs as a node gets them: merged the way the Machine Config Operator
- * merges them, then written into a node root the way Ignition and the machine-config daemon
- * write them (files with their modes, unit files and drop-ins, `enabled` as the unit's
- * [Install] symlinks, masks as symlinks to /dev/null).
+ * A pool's MachineConfigs as a node gets them: merged by `mergeMachineConfigs` as the Machine
+ * Config Operator merges them, then written into a node root the way Ignition and the
+ * machine-config daemon write them (files with their modes, unit files and drop-ins,
+ * `enabled` as the unit's [Install] symlinks, masks as symlinks to /dev/null).
  *
- * The apply step reads only the fields below, a subset of `MergedMachineConfigs` of
- * src/machine-config/pool-merge.ts (issue #10), so that function's result can be passed as
- * it is. Until it lands, `mergePool` is a small local stand-in with the same merge rules.
+ * The apply step reads only the fields below, a subset of `MergedMachineConfigs`, so a pool
+ * built some other way (a hand-made one, say) can be applied too.
  */
 
 /** A file of the merged pool, as the apply step reads it. */
@@ -45,55 +43,6 @@ export interface PoolView {
   readonly files: readonly PoolFile[];
   readonly units: readonly PoolUnit[];
 }
-
-const ROLE_LABEL = 'machineconfiguration.openshift.io/role';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-/**
- * The MCO's merge of a pool (stand-in for `mergeMachineConfigs` until it lands): MachineConfigs
- * of the `worker` role first, then the rest, each group by name; files merged field-wise by
- * path, units field-wise by name, drop-ins by name; a later value replaces an earlier one.
- */
-export function mergePool(machineConfigs: readonly any[], baseRole = 'worker'): PoolView {
-  const isBase = (mc: any) => mc?.metadata?.labels?.[ROLE_LABEL] === baseRole;
-  const byName = (a: any, b: any) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
-  const ordered = [
-    ...machineConfigs.filter(isBase).sort(byName),
-    ...machineConfigs.filter((mc) => !isBase(mc)).sort(byName),
-  ];
-  type File = { path: string; contents?: string; mode?: number; overwrite?: boolean };
-  type Unit = { name: string; enabled?: boolean; mask?: boolean; contents?: string; dropins: Map<string, PoolDropin> };
-  const files = new Map<string, File>();
-  const units = new Map<string, Unit>();
-  for (const mc of ordered) {
-    const config = mc.spec?.config ?? {};
-    for (const file of config.storage?.files ?? []) {
-      const merged: File = files.get(file.path) ?? { path: file.path };
-      files.set(file.path, merged);
-      if (file.contents?.source !== undefined) merged.contents = decodeDataUrl(file.contents.source);
-      if (file.mode !== undefined) merged.mode = file.mode;
-      if (file.overwrite !== undefined) merged.overwrite = file.overwrite;
-    }
-    for (const unit of config.systemd?.units ?? []) {
-      const merged: Unit = units.get(unit.name) ?? { name: unit.name, dropins: new Map() };
-      units.set(unit.name, merged);
-      if (unit.enabled !== undefined) merged.enabled = unit.enabled;
-      if (unit.mask !== undefined) merged.mask = unit.mask;
-      if (unit.contents !== undefined) merged.contents = unit.contents;
-      for (const dropin of unit.dropins ?? []) {
-        merged.dropins.set(dropin.name, { name: dropin.name, contents: dropin.contents ?? merged.dropins.get(dropin.name)?.contents });
-      }
-    }
-  }
-  return {
-    order: ordered.map((mc) => mc.metadata.name),
-    files: [...files.values()].map((file) => ({ ...file, overwrite: file.overwrite ?? true })),
-    units: [...units.values()].map((unit) => ({ ...unit, dropins: [...unit.dropins.values()] })),
-  };
-}
-
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Ignition's mode for a file that names none. */
 const DEFAULT_FILE_MODE = 0o644;

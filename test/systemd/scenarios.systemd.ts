@@ -2,7 +2,8 @@ import { spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import {
-  expectLoadedBeforeNetwork, expectNoLeftovers, expectPullAfterNetworkOnlineAndDispatcher, expectReplaceBeforeNetworkPre,
+  expectLoadedBeforeNetwork, expectNoConcurrentLoads, expectNoLeftovers, expectOrder, expectPullAfterNetworkOnlineAndDispatcher,
+  expectReplaceBeforeNetworkPre,
 } from './assert';
 import { EXIT_REBOOT, moduleImage, NODE_KERNEL, scenario, TierNode } from './tier';
 import { CRIO_WIPE_UNIT, pullUnitName, replaceUnitName, WAIT_SCRIPT_PATH } from '../../src/boot';
@@ -20,15 +21,18 @@ import { withShellcheck } from '../util/oracles';
  * assertion reads systemd's journal or the probe's `systemctl show` timestamps.
  */
 
+afterEach(() => TierNode.releaseAll());
 afterAll(() => {
-  // eslint-disable-next-line no-console
-  console.log(`real-systemd tier, kernel ${NODE_KERNEL}:\n${TierNode.summary()}`);
+  if (TierNode.nodeCount() > 0) {
+    // eslint-disable-next-line no-console
+    console.log(`real-systemd tier, kernel ${NODE_KERNEL}:\n${TierNode.summary()}`);
+  }
   TierNode.cleanupAll();
 });
 
 function day1(overrides: Partial<ProduceMachineConfigOptions> = {}): ValidatedMachineConfigOptions {
   return validateMachineConfigOptions({
-    machineConfigName: '99-worker-kmm-day1-ice',
+    machineConfigName: ICE,
     machineConfigPoolRef: 'worker',
     kernelModuleImage: 'quay.io/example/ice-driver',
     kernelModuleName: 'ice',
@@ -37,14 +41,20 @@ function day1(overrides: Partial<ProduceMachineConfigOptions> = {}): ValidatedMa
   });
 }
 
+const ICE = '99-worker-kmm-day1-ice';
+const SFC = '99-worker-kmm-day1-sfc';
 const ice = day1();
-const sfc = day1({
-  machineConfigName: '99-worker-kmm-day1-sfc',
+const sfcSettings: Partial<ProduceMachineConfigOptions> = {
+  machineConfigName: SFC,
   kernelModuleImage: 'quay.io/example/sfc-driver',
   kernelModuleName: 'sfc',
   inTreeModulesToRemove: ['sfc'],
   moduleParameters: ['rss_cpus=4'],
-});
+};
+const sfc = day1(sfcSettings);
+/** ice and sfc as the constructs synthesize them for one pool: each names the other as a peer. */
+const icePeered = day1({ peerMachineConfigNames: [SFC] });
+const sfcPeered = day1({ ...sfcSettings, peerMachineConfigNames: [ICE] });
 
 function machineConfig(options: ValidatedMachineConfigOptions): MachineConfigManifest {
   return machineConfigFromValidated(options);
@@ -174,10 +184,11 @@ scenario('images that never appear at boot: at most 3 reboots over 6 boots', () 
   expectCleanBoots(node);
 });
 
-scenario('two Day 1 modules in one pool: both loaded before network-pre, each with its own config', () => {
+scenario('two Day 1 modules in one pool: both loaded before network-pre, one load at a time in name order, each with its own config', () => {
   const node = new TierNode('two-modules');
-  const pool = node.applyMachineConfigs([machineConfig(sfc), machineConfig(ice)]);
-  expect(pool.order).toEqual([ice.machineConfigName, sfc.machineConfigName]);
+  const pool = node.applyMachineConfigs([machineConfig(sfcPeered), machineConfig(icePeered)]);
+  expect(pool.order).toEqual([ICE, SFC]);
+  expect(pool.conflicts).toEqual([]);
   node.publishModule(ice).publishModule(sfc);
 
   const boots = node.bootUntilPoweroff(4);
@@ -187,8 +198,13 @@ scenario('two Day 1 modules in one pool: both loaded before network-pre, each wi
   expect(reboots).toBeGreaterThanOrEqual(1);
   expect(reboots).toBeLessThanOrEqual(2);
   const last = boots[boots.length - 1].n;
+  const journal = node.bootJournal(last);
   expectLoadedBeforeNetwork(node, last, [ice, sfc]);
-  expect(node.bootJournal(last).pulls()).toEqual([]);
+  expectNoConcurrentLoads(journal);
+  const [iceReplace, sfcReplace] = [replaceUnitName(ICE), replaceUnitName(SFC)];
+  expectOrder(journal, [`${iceReplace} finished`, journal.jobDone(iceReplace)], [`${sfcReplace} starting`, journal.starting(sfcReplace)],
+    [iceReplace, sfcReplace]);
+  expect(journal.pulls()).toEqual([]);
   const report = node.reportOrThrow(last);
   expect(report.failed).toEqual([]);
   expect([...report.loaded].sort()).toEqual(['ice', 'sfc']);
@@ -197,6 +213,17 @@ scenario('two Day 1 modules in one pool: both loaded before network-pre, each wi
   expect(report.workerConfigs.sfc).toContain(`containerImage: '${moduleImage(sfc)}'`);
   expect(report.workerConfigs.sfc).toContain("- 'rss_cpus=4'");
   expectCleanBoots(node);
+});
+
+scenario('mutation: without the peer ordering, two replace units load at once and the check sees it', () => {
+  const node = new TierNode('mutation-no-peers');
+  node.applyMachineConfigs([machineConfig(ice), machineConfig(sfc)]);
+  node.publishModule(ice).storeModule(ice).publishModule(sfc).storeModule(sfc);
+
+  node.bootUntilPoweroff(1);
+
+  expect(node.reportOrThrow(1).loaded.sort()).toEqual(['ice', 'sfc']);
+  expect(() => expectNoConcurrentLoads(node.bootJournal(1))).toThrow(/started loading while .* was still loading/);
 });
 
 scenario('crio-wipe.service is masked: never started, the pulled images survive the boot', () => {
@@ -281,16 +308,16 @@ scenario('mutation: the process-substitution wait-for-dispatcher.sh of cb76e57 l
 });
 
 /*
- * Hooks for the coexistence scenarios of issue #10 (added by the lead once it lands):
- * - build the pool with `mergeMachineConfigs` (src/machine-config/pool-merge.ts) and pass it as
- *   the merge function: `node.applyMachineConfigs(mcs, mergeMachineConfigs)`; the KMM operator
- *   stand-in's rewrite of a MachineConfig is just one more manifest in `mcs` (its scripts must
- *   only call the podman subcommands node/usr/bin/podman supports, or extend it);
- * - `expectNoConcurrentLoads(node.bootJournal(n))` (assert.ts) checks that no two worker runs
- *   overlapped; each stand-in load takes a second, so overlapping loads show.
+ * Hook for the coexistence scenario of issue #10 that needs the KMM operator stand-in
+ * (test/util/kmm-operator.ts on coexist-boot): put the MachineConfig it rewrites into the
+ * list given to `node.applyMachineConfigs` (merged by `mergeMachineConfigs`; expect the one
+ * conflict it reports), publish both modules' images and assert as the two-module scenario
+ * does, including `expectNoConcurrentLoads`. The stand-in's scripts may only call the podman
+ * subcommands node/usr/bin/podman supports (image exists, pull, create, cp, run, rm), or
+ * extend it; they run under real systemd here, so their exit codes and left-over processes
+ * count.
  */
 test.todo('a pool with a MachineConfig rewritten by the KMM operator stand-in: every module loads (issue #10)');
-test.todo('two Day 1 modules: their replace units never load at once (After=/Before= between peers, issue #10)');
 
 withShellcheck()('the tier\'s own scripts and stand-ins pass shellcheck', () => {
   const scripts = ['root.sh', 'node/usr/bin/podman', 'node/usr/libexec/kmm-day1-tier/journal.sh', 'node/usr/libexec/kmm-day1-tier/kmm-worker',

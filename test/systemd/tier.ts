@@ -6,7 +6,8 @@ import {
 } from 'fs';
 import { release } from 'os';
 import { dirname, join } from 'path';
-import { applyPool, mergePool, PoolView, systemctlRoot } from './pool';
+import { applyPool, systemctlRoot } from './pool';
+import { mergeMachineConfigs, MergedMachineConfigs, MergeMachineConfigsOptions } from '../../src/machine-config';
 import { ValidatedMachineConfigOptions } from '../../src/validation';
 import { commandExists, testWithOracle } from '../util/oracles';
 
@@ -55,7 +56,7 @@ function base(): string {
 }
 
 function missingForTier(): string | undefined {
-  if (process.getuid?.() !== 0) return 'root (systemd-nspawn boots a container)';
+  if (process.getuid?.() !== 0) return 'root privileges (systemd-nspawn boots containers)';
   if (!commandExists('systemd-nspawn')) return 'systemd-nspawn (Debian package systemd-container)';
   const tarball = rootTarball();
   if (!existsSync(tarball)) return `the cached bookworm root ${tarball} (npx projen test:systemd builds it)`;
@@ -342,11 +343,17 @@ function processesMarked(marker: string): number[] {
 }
 
 export class TierNode {
-  /** Kills what is left of every node's containers and removes their roots; for afterAll. */
-  public static cleanupAll(): void {
+  /** Kills what is left of every node's containers and removes their roots (100 MB each); for afterEach. */
+  public static releaseAll(): void {
     for (const node of TierNode.live.splice(0)) {
       node.cleanup();
+      TierNode.released.push(node);
     }
+  }
+
+  /** releaseAll, and the unpacked base root too; for afterAll. */
+  public static cleanupAll(): void {
+    TierNode.releaseAll();
     if (workDir !== undefined && process.env.KMM_DAY1_TIER_KEEP === undefined) {
       rmSync(workDir, { recursive: true, force: true });
       workDir = undefined;
@@ -354,9 +361,13 @@ export class TierNode {
     }
   }
 
+  public static nodeCount(): number {
+    return TierNode.live.length + TierNode.released.length;
+  }
+
   /** A Markdown table of every node so far: boots, reboots, wall times. */
   public static summary(): string {
-    const rows = TierNode.live.map((node) => {
+    const rows = [...TierNode.released, ...TierNode.live].map((node) => {
       const boots = node.boots;
       const seconds = (ms: number) => (ms / 1000).toFixed(1);
       const total = boots.length > 0 ? node.lastBootEnd - node.createdAt : 0;
@@ -368,6 +379,7 @@ export class TierNode {
   }
 
   private static readonly live: TierNode[] = [];
+  private static readonly released: TierNode[] = [];
   private static count = 0;
 
   public readonly dir: string;
@@ -403,9 +415,13 @@ export class TierNode {
     systemctlRoot(this.root, 'enable', ...NODE_UNITS);
   }
 
-  /** Merges `machineConfigs` as the MCO does and writes the result as Ignition would. */
-  public applyMachineConfigs(machineConfigs: readonly unknown[], merge: (mcs: readonly unknown[]) => PoolView = mergePool): PoolView {
-    const pool = merge(machineConfigs);
+  /**
+   * Merges the pool's MachineConfigs as the MCO does (`mergeMachineConfigs`) and writes the
+   * result into the root as Ignition would. Conflicts are returned, not refused: a node boots
+   * whatever the MCO renders.
+   */
+  public applyMachineConfigs(machineConfigs: readonly unknown[], options?: MergeMachineConfigsOptions): MergedMachineConfigs {
+    const pool = mergeMachineConfigs([...machineConfigs], options);
     applyPool(this.root, pool);
     return pool;
   }
