@@ -309,13 +309,13 @@ scenario('mutation: the process-substitution wait-for-dispatcher.sh of cb76e57 l
 
 /*
  * Hook for the coexistence scenario of issue #10 that needs the KMM operator stand-in
- * (test/util/kmm-operator.ts on coexist-boot): put the MachineConfig it rewrites into the
- * list given to `node.applyMachineConfigs` (merged by `mergeMachineConfigs`; expect the one
- * conflict it reports), publish both modules' images and assert as the two-module scenario
- * does, including `expectNoConcurrentLoads`. The stand-in's scripts may only call the podman
- * subcommands node/usr/bin/podman supports (image exists, pull, create, cp, run, rm), or
- * extend it; they run under real systemd here, so their exit codes and left-over processes
- * count.
+ * (test/util/kmm-operator.ts on coexist-boot): put `kmmOperatorMachineConfig(spec)` into the
+ * list given to `node.applyMachineConfigs` (merged by `mergeMachineConfigs`; it reports the
+ * stand-in's three scripts as SCRIPT_CONTENTS conflicts), write an empty /etc/mco/proxy.env
+ * (the operator's units read it without `-`: a node without the file fails them), publish
+ * both modules' images and assert as the two-module scenario does, `expectNoConcurrentLoads`
+ * included; then again with the names swapped so that the other side's scripts win the merge.
+ * The stand-in's scripts only call podman subcommands node/usr/bin/podman supports.
  */
 test.todo('a pool with a MachineConfig rewritten by the KMM operator stand-in: every module loads (issue #10)');
 
