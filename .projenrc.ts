@@ -154,4 +154,25 @@ project.addTask('bench:cli', {
   ],
 });
 
+// The real-systemd tier (test/systemd): boots the Day 1 units with systemd as PID 1 in a
+// Debian root under systemd-nspawn. Its own jest config and file suffix (.systemd.ts), so
+// `projen test` never boots containers; root.sh installs the host tools and builds the cached
+// root first. One scenario at a time: each boots a container.
+new JsonFile(project, 'test/systemd/jest.config.json', {
+  obj: {
+    rootDir: '../..',
+    testMatch: ['<rootDir>/test/systemd/**/*.systemd.ts'],
+    testTimeout: 600_000,
+    moduleNameMapper: { '^cdk8s-kmm-day1$': '<rootDir>/src' },
+    transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+  },
+});
+project.addTask('test:systemd', {
+  description: 'Boot the Day 1 units under real systemd (systemd-nspawn, cached Debian bookworm root under /var/cache); needs root',
+  steps: [
+    { exec: 'bash test/systemd/root.sh ensure' },
+    { exec: 'jest --config test/systemd/jest.config.json --runInBand --ci', receiveArgs: true },
+  ],
+});
+
 project.synth();

@@ -32,13 +32,17 @@ while true; do
   load_state=""
   active_state=""
   result=""
+  # A command substitution is waited for; a process substitution is not, and a systemctl
+  # still exiting when this script ends is found by systemd in the unit's control group as a
+  # left-over process. A failing systemctl reads as an unknown state: polled again, bounded.
+  properties="$(systemctl show --property=LoadState --property=ActiveState --property=Result "${unit}")" || properties=""
   while IFS='=' read -r key value; do
     case "${key}" in
       LoadState) load_state="${value}" ;;
       ActiveState) active_state="${value}" ;;
       Result) result="${value}" ;;
     esac
-  done < <(systemctl show --property=LoadState --property=ActiveState --property=Result "${unit}")
+  done <<<"${properties}"
 
   if [[ "${load_state}" == "not-found" ]]; then
     log "${unit} is not installed; nothing to wait for"
