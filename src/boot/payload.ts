@@ -31,7 +31,7 @@ export const REPLACE_UNIT_SUFFIX = '-replace-kernel-module.service';
 export const PULL_UNIT_SUFFIX = '-pull-kernel-module-image.service';
 /** Wipes container storage at boot; left enabled it would delete the images we pulled. */
 export const CRIO_WIPE_UNIT = 'crio-wipe.service';
-/** Written by the Machine Config Operator when the cluster has a proxy; absent otherwise. */
+/** Proxy settings the Machine Config Operator writes for the node; read optionally (`-`), so a node without it still loads the module. */
 export const PROXY_ENV_FILE = '/etc/mco/proxy.env';
 
 /**

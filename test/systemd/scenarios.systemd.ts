@@ -9,9 +9,10 @@ import { EXIT_REBOOT, moduleImage, NODE_KERNEL, scenario, TierNode } from './tie
 import { CRIO_WIPE_UNIT, pullUnitName, replaceUnitName, WAIT_SCRIPT_PATH } from '../../src/boot';
 import { ignitionConfig, rootOwnedFile } from '../../src/ignition';
 import {
-  MACHINE_CONFIG_API_VERSION, MACHINE_CONFIG_KIND, machineConfigFromValidated, MachineConfigManifest, ROLE_LABEL, SCRIPT_MODE,
+  MACHINE_CONFIG_API_VERSION, MACHINE_CONFIG_KIND, machineConfigFromValidated, MachineConfigManifest, MergedMachineConfigs, ROLE_LABEL, SCRIPT_MODE,
 } from '../../src/machine-config';
 import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions } from '../../src/validation';
+import { kmmOperatorMachineConfig } from '../util/kmm-operator';
 import { withShellcheck } from '../util/oracles';
 
 /*
@@ -193,10 +194,10 @@ scenario('two Day 1 modules in one pool: both loaded before network-pre, one loa
 
   const boots = node.bootUntilPoweroff(4);
 
-  // One reboot per pull unit at most with the interface-1 scripts; issue #10 makes it exactly one.
-  const reboots = boots.filter((b) => b.rebooted).length;
-  expect(reboots).toBeGreaterThanOrEqual(1);
-  expect(reboots).toBeLessThanOrEqual(2);
+  // Both pull units pulled on the first boot; the one that finished first waited for the other.
+  expect(boots.map((b) => b.exitCode)).toEqual([EXIT_REBOOT, 0]);
+  expect(node.bootJournal(1).pulls(pullUnitName(ICE)).length).toBeGreaterThan(0);
+  expect(node.bootJournal(1).pulls(pullUnitName(SFC)).length).toBeGreaterThan(0);
   const last = boots[boots.length - 1].n;
   const journal = node.bootJournal(last);
   expectLoadedBeforeNetwork(node, last, [ice, sfc]);
@@ -307,17 +308,80 @@ scenario('mutation: the process-substitution wait-for-dispatcher.sh of cb76e57 l
   expect(() => expectCleanBoots(node)).toThrow(/Found left-over process \d+ \(systemctl\) in control group while starting unit/);
 });
 
-/*
- * Hook for the coexistence scenario of issue #10 that needs the KMM operator stand-in
- * (test/util/kmm-operator.ts on coexist-boot): put `kmmOperatorMachineConfig(spec)` into the
- * list given to `node.applyMachineConfigs` (merged by `mergeMachineConfigs`; it reports the
- * stand-in's three scripts as SCRIPT_CONTENTS conflicts), write an empty /etc/mco/proxy.env
- * (the operator's units read it without `-`: a node without the file fails them), publish
- * both modules' images and assert as the two-module scenario does, `expectNoConcurrentLoads`
- * included; then again with the names swapped so that the other side's scripts win the merge.
- * The stand-in's scripts only call podman subcommands node/usr/bin/podman supports.
+/**
+ * A pool of two Day 1 modules where `handedOver` was handed over to KMM and its MachineConfig
+ * rewritten by the KMM operator (the stand-in of test/util/kmm-operator.ts, from the facts in
+ * issue #10), next to `ours` as the constructs synthesize it (naming the other as a peer).
  */
-test.todo('a pool with a MachineConfig rewritten by the KMM operator stand-in: every module loads (issue #10)');
+function operatorPool(name: string, handedOver: ValidatedMachineConfigOptions, ours: ValidatedMachineConfigOptions): [TierNode, MergedMachineConfigs] {
+  const node = new TierNode(name);
+  const rewritten = kmmOperatorMachineConfig({
+    machineConfigName: handedOver.machineConfigName,
+    machineConfigPoolName: 'worker',
+    kernelModuleImage: handedOver.kernelModuleImage,
+    kernelModuleName: handedOver.kernelModuleName,
+    inTreeModulesToRemove: handedOver.inTreeModulesToRemove,
+    workerImage: handedOver.workerImage,
+  });
+  const pool = node.applyMachineConfigs([machineConfig(ours), rewritten]);
+  // The operator's scripts differ from ours: the merge reports them, and the node boots anyway.
+  expect(pool.conflicts.map((c) => [c.kind, c.foreignMachineConfigName, c.subject])).toEqual(
+    ['/usr/local/bin/replace-kernel-module.sh', '/usr/local/bin/pull-kernel-module-image.sh', '/usr/local/bin/wait-for-dispatcher.sh']
+      .map((path) => ['SCRIPT_CONTENTS', handedOver.machineConfigName, path]));
+  // The MCO writes it on every node; the operator's units read it without "-" (ours with).
+  node.write('/etc/mco/proxy.env', '', 0o644);
+  node.publishModule(handedOver).publishModule(ours);
+  return [node, pool];
+}
+
+scenario('a pool with a MachineConfig rewritten by the KMM operator, ours sorting last (our scripts run the operator\'s units): both load, one at a time, one reboot', () => {
+  const [node, pool] = operatorPool('kmm-operator-ours-last', icePeered, sfcPeered);
+
+  const boots = node.bootUntilPoweroff(4);
+
+  expect(pool.files.find((f) => f.path === '/usr/local/bin/replace-kernel-module.sh')?.machineConfigName).toBe(SFC);
+  expect(boots.map((b) => b.exitCode)).toEqual([EXIT_REBOOT, 0]);
+  const last = boots[boots.length - 1].n;
+  const journal = node.bootJournal(last);
+  expectLoadedBeforeNetwork(node, last, [ice, sfc]);
+  expectNoConcurrentLoads(journal);
+  const report = node.reportOrThrow(last);
+  expect(report.failed).toEqual([]);
+  expect([...report.loaded].sort()).toEqual(['ice', 'sfc']);
+  expect(report.workerConfigs.ice).toContain(`containerImage: '${moduleImage(ice)}'`);
+  expect(report.workerConfigs.ice).toContain("- 'ice'");
+  expect(report.workerConfigs.sfc).toContain("- 'rss_cpus=4'");
+  // Our scripts never write the worker config path the operator gives every module.
+  expect(node.exists('/var/lib/kmm_day1_config.yaml')).toBe(false);
+  expectCleanBoots(node);
+});
+
+scenario('a pool with a MachineConfig rewritten by the KMM operator, the operator\'s sorting last (its scripts run our units): both load, one at a time', () => {
+  const handedOver = day1({ machineConfigName: '99-worker-kmm-day1-x-ice', peerMachineConfigNames: [SFC] });
+  const ours = day1({ ...sfcSettings, peerMachineConfigNames: [handedOver.machineConfigName] });
+  const [node, pool] = operatorPool('kmm-operator-last', handedOver, ours);
+
+  const boots = node.bootUntilPoweroff(4);
+
+  expect(pool.files.find((f) => f.path === '/usr/local/bin/replace-kernel-module.sh')?.machineConfigName)
+    .toBe(handedOver.machineConfigName);
+  // The operator's pull script reboots as soon as its own images are in: a second pull may be cut short.
+  expect(boots.filter((b) => b.rebooted).length).toBeGreaterThanOrEqual(1);
+  expect(boots.filter((b) => b.rebooted).length).toBeLessThanOrEqual(2);
+  const last = boots[boots.length - 1].n;
+  const journal = node.bootJournal(last);
+  expectLoadedBeforeNetwork(node, last, [handedOver, ours]);
+  // Our unit orders itself after the operator's, which carries no ordering: still one at a time.
+  expectNoConcurrentLoads(journal);
+  const report = node.reportOrThrow(last);
+  expect(report.failed).toEqual([]);
+  expect([...report.loaded].sort()).toEqual(['ice', 'sfc']);
+  // The operator's script writes the YAML unquoted.
+  expect(report.workerConfigs.sfc).toContain(`containerImage: ${moduleImage(ours)}\n`);
+  // The operator's scripts cannot pass module parameters: sfc loads without rss_cpus=4.
+  expect(report.workerConfigs.sfc).not.toContain('rss_cpus');
+  expectCleanBoots(node);
+});
 
 withShellcheck()('the tier\'s own scripts and stand-ins pass shellcheck', () => {
   const scripts = ['root.sh', 'node/usr/bin/podman', 'node/usr/libexec/kmm-day1-tier/journal.sh', 'node/usr/libexec/kmm-day1-tier/kmm-worker',

@@ -472,6 +472,11 @@ export class TierNode {
     return this;
   }
 
+  /** Whether a file or directory exists in the root (after the boots: what the node left behind). */
+  public exists(path: string): boolean {
+    return existsSync(join(this.root, path));
+  }
+
   /** Writes a file into the root (a fixture or a mutation). */
   public write(path: string, contents: string, mode = 0o644): this {
     writeTree(this.root, { [path.replace(/^\//, '')]: contents });
