@@ -25,13 +25,13 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
 
-  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  // No cdk8s-plus: the constructs emit plain ApiObjects and take types of their own, so an app
+  // may use any cdk8s-plus major, or none.
   // js-yaml is not a jsii module, so it ships inside our tarball instead of as a dependency.
   bundledDeps: ['js-yaml@^4.1.0'],
   devDeps: [
     '@types/js-yaml@^4.0.9',
     'cdk8s-cli@^2.207.0',
-    'cdk8s-plus-27@^2.9.5',
     'fast-check@^4.3.0',
   ],
   bin: { 'day1-utility': 'lib/cli/day1-utility.js' },
