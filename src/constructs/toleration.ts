@@ -104,7 +104,7 @@ function checkToleration(field: string, entry: unknown): KubeToleration {
       `must be a plain object { key?, operator?, value?, effect? } (HealthCheckToleration), not an instance of ${prototype?.constructor?.name ?? 'a class'}; `
       + 'cdk8s-plus NodeTaintQuery is not accepted: this library depends on no cdk8s-plus major');
   }
-  // null means unset, as everywhere in this library's props.
+  // A field set to null (as JavaScript callers may write it) counts as unset.
   const given: Record<string, unknown> = Object.fromEntries(
     Object.entries(entry as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null));
   const unknown = Object.keys(given).filter((name) => !FIELDS.includes(name));
