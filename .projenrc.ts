@@ -25,13 +25,13 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
 
-  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  // No cdk8s-plus: the constructs emit plain ApiObjects and take types of their own, so an app
+  // may use any cdk8s-plus major, or none.
   // js-yaml is not a jsii module, so it ships inside our tarball instead of as a dependency.
   bundledDeps: ['js-yaml@^4.1.0'],
   devDeps: [
     '@types/js-yaml@^4.0.9',
     'cdk8s-cli@^2.207.0',
-    'cdk8s-plus-27@^2.9.5',
     'fast-check@^4.3.0',
   ],
   bin: { 'day1-utility': 'lib/cli/day1-utility.js' },
@@ -173,6 +173,23 @@ project.addTask('test:systemd', {
     { exec: 'bash test/systemd/root.sh ensure' },
     { exec: 'jest --config test/systemd/jest.config.json --runInBand --ci', receiveArgs: true },
   ],
+});
+
+// The quick-start test (test/quickstart): packs the built lib/, creates the README's quick-start
+// app in a temporary folder and installs it from the npm registry, which takes about a minute.
+// Its own config and suffix keep it out of `projen test`, the fast loop; the README's test
+// command runs it after `projen build`, which leaves a fresh lib/.
+new JsonFile(project, 'test/quickstart/jest.config.json', {
+  obj: {
+    rootDir: '../..',
+    testMatch: ['<rootDir>/test/quickstart/**/*.quickstart.ts'],
+    testTimeout: 900_000,
+    transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+  },
+});
+project.addTask('test:quickstart', {
+  description: 'Create the README quick-start app from the packed library in a temporary folder, install it from the npm registry and synthesize it',
+  steps: [{ exec: 'jest --config test/quickstart/jest.config.json --runInBand --ci', receiveArgs: true }],
 });
 
 project.synth();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { existsSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { produceMachineConfig as fromSource } from '../src';
 import { REFERENCE_OPTIONS } from './util/reference';
@@ -35,6 +35,19 @@ describe('the npm package', () => {
       expect(files).toContain(expected);
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('examples/'))).toEqual([]);
+  });
+
+  test('depends on no cdk8s-plus major, so an app may use any (or none): no dependency, no import in lib/', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    for (const field of ['dependencies', 'peerDependencies', 'devDependencies', 'bundledDependencies']) {
+      const names = Object.keys(pkg[field] ?? {}).concat(Array.isArray(pkg[field]) ? pkg[field] : []);
+      expect({ field, cdk8sPlus: names.filter((name) => name.startsWith('cdk8s-plus')) }).toEqual({ field, cdk8sPlus: [] });
+    }
+    // cdk8s-cli brings a cdk8s-plus into node_modules, so an import would still compile here.
+    const importers = (readdirSync(join(ROOT, 'lib'), { recursive: true }) as string[])
+      .filter((file) => /\.(js|d\.ts)$/.test(file))
+      .filter((file) => /require\("cdk8s-plus|from ['"]cdk8s-plus/.test(readFileSync(join(ROOT, 'lib', file), 'utf8')));
+    expect(importers).toEqual([]);
   });
 
   test('lib/ produces the same MachineConfig as src/, reading its scripts from lib/boot', () => {

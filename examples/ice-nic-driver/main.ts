@@ -1,7 +1,15 @@
 import { App, Chart, YamlOutputType } from 'cdk8s';
-import { NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import { writeKustomizations } from './kustomize';
-import { ArgoCdApplication, Day1KernelModule, FluxDelivery, KmmMachineConfigPool, MaxUnavailable } from 'cdk8s-kmm-day1';
+import {
+  ArgoCdApplication,
+  Day1KernelModule,
+  FluxDelivery,
+  HealthCheckToleration,
+  KmmMachineConfigPool,
+  MaxUnavailable,
+  TolerationEffect,
+  TolerationOperator,
+} from 'cdk8s-kmm-day1';
 
 /*
  * Two out-of-tree NIC drivers loaded at boot on a custom pool of nodes, with a health check
@@ -54,7 +62,11 @@ export function buildApp(outdir?: string): Example {
   });
   // Nodes of a dedicated pool are often tainted so that only their own workloads land there;
   // the health checks must run on every one of them, or they prove nothing.
-  const poolTaint = NodeTaintQuery.exists(`node-role.kubernetes.io/${POOL_NAME}`, { effect: TaintEffect.NO_SCHEDULE });
+  const poolTaint: HealthCheckToleration = {
+    key: `node-role.kubernetes.io/${POOL_NAME}`,
+    operator: TolerationOperator.EXISTS,
+    effect: TolerationEffect.NO_SCHEDULE,
+  };
 
   const ice = new Day1KernelModule(day1Stage, 'ice', {
     pool,

@@ -1,5 +1,4 @@
 import { ApiObject, ApiObjectMetadata, Lazy } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { requireArgoCdIgnoreRule } from './argocd-ignore-differences';
 import { BootModuleConfig } from './boot-module-config';
@@ -10,6 +9,7 @@ import { KmmMachineConfigPool } from './kmm-machine-config-pool';
 import { KMM_NAMESPACE, KmmModule } from './kmm-module';
 import { checkModuleNameLength, checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import { orderAfter } from './ordering';
+import { HealthCheckToleration } from './toleration';
 import { addWarning } from './warnings';
 import { MachineConfig } from '../imports/machineconfig-machineconfiguration.openshift.io';
 import { machineConfigFromValidated, MachineConfigManifest, ROLE_LABEL } from '../machine-config';
@@ -119,9 +119,12 @@ export interface Day1KernelModuleProps extends KernelModuleSettings {
    * Taints of the pool's nodes that the health check tolerates (custom pools are often
    * tainted NoSchedule). Only with `healthCheck`.
    *
+   * A pool's own taint `node-role.kubernetes.io/<pool>=:NoSchedule`:
+   * `[{ key: 'node-role.kubernetes.io/<pool>', operator: TolerationOperator.EXISTS, effect: TolerationEffect.NO_SCHEDULE }]`.
+   *
    * @default - none
    */
-  readonly healthCheckTolerations?: kplus.NodeTaintQuery[];
+  readonly healthCheckTolerations?: HealthCheckToleration[];
 }
 
 /** Options of `Day1KernelModule.handOverToKmm`. */

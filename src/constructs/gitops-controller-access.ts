@@ -1,5 +1,4 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
 import { argoCdMayDelete, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete, optionalBooleanProp, registerBootstrap } from './delivery';
@@ -65,6 +64,13 @@ export interface GitOpsControllerAccessProps {
   readonly argoCdResourcesFinalizer?: boolean;
 }
 
+/** One rule of a ClusterRole, as the API server takes it. */
+interface PolicyRule {
+  readonly apiGroups: string[];
+  readonly resources: string[];
+  readonly verbs: string[];
+}
+
 /** The verbs every delivered kind needs: read and watch it, create it, apply changes to it. */
 const APPLY_VERBS = ['get', 'list', 'watch', 'create', 'patch'];
 const DELETE_VERB = 'delete';
@@ -126,11 +132,15 @@ export class GitOpsControllerAccess extends Construct {
     }
     const mayDelete = argoCd ? (object: DeliveredObject) => argoCdMayDelete(object, finalizer) : fluxMayDelete;
 
-    this.clusterRole = new kplus.k8s.KubeClusterRole(this, 'ClusterRole', {
+    this.clusterRole = new ApiObject(this, 'ClusterRole', {
+      apiVersion: `${RBAC_GROUP}/v1`,
+      kind: 'ClusterRole',
       metadata: { name: this.name },
       rules: Lazy.any({ produce: () => policyRules(deliveredObjects(deliveryStages(this)), mayDelete) }),
     });
-    this.clusterRoleBinding = new kplus.k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+    this.clusterRoleBinding = new ApiObject(this, 'ClusterRoleBinding', {
+      apiVersion: `${RBAC_GROUP}/v1`,
+      kind: 'ClusterRoleBinding',
       metadata: { name: this.name },
       roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: this.name },
       subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: this.serviceAccountNamespace }],
@@ -144,7 +154,7 @@ export class GitOpsControllerAccess extends Construct {
  * One rule per API group and verb set, resources sorted: what `oc describe clusterrole` shows
  * reads as "these kinds, these verbs". Deterministic whatever the order of the objects.
  */
-function policyRules(objects: DeliveredObject[], mayDelete: (object: DeliveredObject) => boolean): kplus.k8s.PolicyRule[] {
+function policyRules(objects: DeliveredObject[], mayDelete: (object: DeliveredObject) => boolean): PolicyRule[] {
   const resources = new Map<string, { group: string; resource: string; delete: boolean }>();
   for (const object of objects) {
     const key = `${object.group}\0${object.resource}`;

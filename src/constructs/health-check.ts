@@ -1,11 +1,11 @@
 import { createHash } from 'crypto';
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { claimObjectName } from './conflicts';
 import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
 import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import { orderAfter } from './ordering';
+import { checkTolerations, HealthCheckToleration, KubeToleration } from './toleration';
 import { addWarning } from './warnings';
 import { checkDns1123Label, checkImageReference, checkKernelModuleName, Day1ValidationError } from '../validation';
 
@@ -79,7 +79,7 @@ export interface KernelModuleHealthCheckProps {
    *
    * @default - no toleration (beyond those Kubernetes gives every DaemonSet)
    */
-  readonly tolerations?: kplus.NodeTaintQuery[];
+  readonly tolerations?: HealthCheckToleration[];
 
   /**
    * Whether a pod is ready only if the loaded module is the out-of-tree build (its sysfs
@@ -134,8 +134,8 @@ export class KernelModuleHealthCheck extends Construct {
   /** Whether only the out-of-tree build of the module counts as loaded. */
   public readonly requireOutOfTree: boolean;
 
-  /** The DaemonSet. */
-  public readonly daemonSet: kplus.DaemonSet;
+  /** The DaemonSet object. */
+  public readonly daemonSet: ApiObject;
 
   /**
    * @throws Error naming the property when a property is invalid
@@ -172,56 +172,23 @@ export class KernelModuleHealthCheck extends Construct {
     });
     this.namespace = metadata.namespace!;
 
-    this.daemonSet = new kplus.DaemonSet(this, 'Resource', {
+    this.daemonSet = new ApiObject(this, 'Resource', {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
       metadata,
-      // The default selector is a hash of the construct path; a DaemonSet's selector is
-      // immutable, so moving the construct would make every later sync fail.
-      select: false,
-      podMetadata: { labels },
-      automountServiceAccountToken: false,
-      // `sleep` as PID 1 ignores SIGTERM; there is nothing to shut down cleanly.
-      terminationGracePeriod: Duration.seconds(1),
-      securityContext: { ensureNonRoot: true },
-      containers: [{
-        name: 'check',
-        image: this.image,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: ['sleep', 'infinity'],
-        securityContext: {
-          ensureNonRoot: true,
-          privileged: false,
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
+      spec: {
+        // Kubernetes' default, written out as earlier releases (built on cdk8s-plus) wrote it,
+        // so that an upgrade changes nothing in Git.
+        minReadySeconds: 0,
+        // By labels that name the module, not by construct path: a DaemonSet's selector is
+        // immutable, so moving the construct would make every later sync fail.
+        selector: { matchLabels: { ...labels } },
+        template: {
+          metadata: { labels: { ...labels } },
+          spec: podSpec(this, tolerations),
         },
-        // The CPU limit leaves room for the probe's shell: at 5m, CFS throttling alone could
-        // push it past its timeout.
-        resources: {
-          cpu: { request: kplus.Cpu.millis(5), limit: kplus.Cpu.millis(50) },
-          memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) },
-        },
-        readiness: kplus.Probe.fromCommand(['/bin/sh', '-c', moduleLoadedScript(this.kernelModuleName, this.sysfsPath, this.requireOutOfTree)], {
-          periodSeconds: Duration.seconds(10),
-          timeoutSeconds: Duration.seconds(5),
-          successThreshold: 1,
-          // A module that disappears shows at the next probe.
-          failureThreshold: 1,
-        }),
-      }],
+      },
     });
-    this.daemonSet.select(kplus.LabelSelector.of({ labels }));
-    if (tolerations.length > 0) {
-      this.daemonSet.scheduling.tolerate(kplus.Node.tainted(...tolerations));
-    }
-    // What cdk8s-plus cannot express: a plain nodeSelector (the pool's, verbatim), the
-    // seccomp profile and dropping every capability (both required by `restricted`), and pod
-    // labels without its construct-path label, which would restart every pod on a refactor.
-    ApiObject.of(this.daemonSet).addJsonPatch(
-      JsonPatch.remove(`/spec/template/metadata/labels/${kplus.Pod.ADDRESS_LABEL.replace(/~/g, '~0').replace(/\//g, '~1')}`),
-      JsonPatch.add('/spec/template/spec/nodeSelector', { ...this.nodeSelector }),
-      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-    );
-
     if (namespace === DEFAULT_HEALTH_CHECK_NAMESPACE) {
       orderAfter(this.daemonSet, defaultNamespace(this, gitOps));
     }
@@ -233,6 +200,57 @@ export class KernelModuleHealthCheck extends Construct {
         + 'Add a toleration for the control-plane taints.');
     }
   }
+}
+
+/**
+ * The pod: one container that sleeps, with the probe, for the `restricted` pod security level
+ * (non-root, no privilege escalation, every capability dropped, seccomp `RuntimeDefault`).
+ * The fields set to Kubernetes' defaults (`dnsPolicy`, `hostNetwork`, `restartPolicy`,
+ * `fsGroupChangePolicy`, `setHostnameAsFQDN`, `privileged: false`) are written out as earlier
+ * releases wrote them, so that an upgrade of the library changes nothing in Git.
+ */
+function podSpec(check: KernelModuleHealthCheck, tolerations: KubeToleration[]): { [key: string]: unknown } {
+  const nonRoot = { runAsNonRoot: true };
+  return {
+    automountServiceAccountToken: false,
+    containers: [{
+      name: 'check',
+      image: check.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['sleep', 'infinity'],
+      readinessProbe: {
+        exec: { command: ['/bin/sh', '-c', moduleLoadedScript(check.kernelModuleName, check.sysfsPath, check.requireOutOfTree)] },
+        periodSeconds: 10,
+        timeoutSeconds: 5,
+        successThreshold: 1,
+        // A module that disappears shows at the next probe.
+        failureThreshold: 1,
+      },
+      // The CPU limit leaves room for the probe's shell: at 5m, CFS throttling alone could
+      // push it past its timeout.
+      resources: {
+        requests: { cpu: '5m', memory: '16Mi' },
+        limits: { cpu: '50m', memory: '32Mi' },
+      },
+      securityContext: {
+        ...nonRoot,
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      },
+    }],
+    dnsPolicy: 'ClusterFirst',
+    hostNetwork: false,
+    // The pool's selector, verbatim.
+    nodeSelector: { ...check.nodeSelector },
+    restartPolicy: 'Always',
+    securityContext: { ...nonRoot, fsGroupChangePolicy: 'Always', seccompProfile: { type: 'RuntimeDefault' } },
+    setHostnameAsFQDN: false,
+    // `sleep` as PID 1 ignores SIGTERM; there is nothing to shut down cleanly.
+    terminationGracePeriodSeconds: 1,
+    ...(tolerations.length === 0 ? {} : { tolerations: tolerations.map((toleration) => ({ ...toleration })) }),
+  };
 }
 
 /**
@@ -275,14 +293,16 @@ export function healthCheckNameFor(machineConfigName: string): string {
   return `${dashed.slice(0, 54).replace(/-+$/, '')}-${hash}`;
 }
 
-const namespaces = new WeakMap<IConstruct, kplus.Namespace>();
+const namespaces = new WeakMap<IConstruct, ApiObject>();
 
 /** The app's one `kmm-day1-health` Namespace, created in the chart of the first health check. */
-function defaultNamespace(scope: IConstruct, gitOps: GitOpsPolicy): kplus.Namespace {
+function defaultNamespace(scope: IConstruct, gitOps: GitOpsPolicy): ApiObject {
   const root = scope.node.root;
   let namespace = namespaces.get(root);
   if (namespace === undefined) {
-    namespace = new kplus.Namespace(Chart.of(scope), 'kmm-day1-health-namespace', {
+    namespace = new ApiObject(Chart.of(scope), 'kmm-day1-health-namespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
       metadata: resolveMetadata('KernelModuleHealthCheck namespace: ', undefined, {
         name: DEFAULT_HEALTH_CHECK_NAMESPACE,
         nameField: 'namespace',
@@ -292,18 +312,10 @@ function defaultNamespace(scope: IConstruct, gitOps: GitOpsPolicy): kplus.Namesp
         },
         gitOps,
       }),
+      // Empty, as earlier releases (built on cdk8s-plus) wrote it.
+      spec: {},
     });
     namespaces.set(root, namespace);
   }
   return namespace;
-}
-
-function checkTolerations(field: string, value: unknown): kplus.NodeTaintQuery[] {
-  if (value === undefined || value === null) {
-    return [];
-  }
-  if (!Array.isArray(value) || value.some((entry) => entry === null || typeof entry !== 'object' || typeof entry._toKube !== 'function')) {
-    throw new Day1ValidationError(field, value, 'must be a list made with NodeTaintQuery.is(), NodeTaintQuery.exists() or NodeTaintQuery.any() (cdk8s-plus-27)');
-  }
-  return value as kplus.NodeTaintQuery[];
 }

@@ -9,3 +9,5 @@ export type { KernelModuleHealthCheckProps } from './health-check';
 export * from './kmm-machine-config-pool';
 export * from './kmm-module';
 export * from './max-unavailable';
+export { TolerationEffect, TolerationOperator } from './toleration';
+export type { HealthCheckToleration } from './toleration';

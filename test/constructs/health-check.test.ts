@@ -3,10 +3,18 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import { byKind, errorOf, Manifest, only, synthManifests, syncWave, testApp } from './helpers';
 import { IMAGE } from './scenarios';
-import { Day1KernelModule, Day1KernelModuleProps, KernelModuleHealthCheck, KernelModuleHealthCheckProps, KmmMachineConfigPool } from '../../src';
+import {
+  Day1KernelModule,
+  Day1KernelModuleProps,
+  HealthCheckToleration,
+  KernelModuleHealthCheck,
+  KernelModuleHealthCheckProps,
+  KmmMachineConfigPool,
+  TolerationEffect,
+  TolerationOperator,
+} from '../../src';
 import { healthCheckNameFor, moduleLoadedScript } from '../../src/constructs/health-check';
 import { warningsOf } from '../../src/constructs/warnings';
 import { withShellcheck } from '../util/oracles';
@@ -121,14 +129,21 @@ describe('Day1KernelModule healthCheck', () => {
     const daemonSet = only(synthInPool({
       healthCheckImage: image,
       healthCheckTolerations: [
-        NodeTaintQuery.exists('node-role.kubernetes.io/sfc', { effect: TaintEffect.NO_SCHEDULE }),
-        NodeTaintQuery.is('dedicated', 'nic'),
+        { key: 'node-role.kubernetes.io/sfc', operator: TolerationOperator.EXISTS, effect: TolerationEffect.NO_SCHEDULE },
+        { key: 'dedicated', operator: TolerationOperator.EQUAL, value: 'nic' },
+        { key: 'example.com/nic', value: 'e810', effect: TolerationEffect.NO_EXECUTE },
+        { key: 'node-role.kubernetes.io/infra', value: '', effect: TolerationEffect.PREFER_NO_SCHEDULE },
+        { operator: TolerationOperator.EXISTS },
       ],
     }), 'DaemonSet');
     expect(daemonSet.spec.template.spec.containers[0].image).toBe(image);
     expect(daemonSet.spec.template.spec.tolerations).toEqual([
       { key: 'node-role.kubernetes.io/sfc', operator: 'Exists', effect: 'NoSchedule' },
       { key: 'dedicated', operator: 'Equal', value: 'nic' },
+      { key: 'example.com/nic', operator: 'Equal', value: 'e810', effect: 'NoExecute' },
+      // Kubernetes reads a missing value as the empty one: a taint without a value.
+      { key: 'node-role.kubernetes.io/infra', operator: 'Equal', effect: 'PreferNoSchedule' },
+      { operator: 'Exists' },
     ]);
   });
 
@@ -178,7 +193,7 @@ describe('Day1KernelModule healthCheck', () => {
       kernelModuleImage: IMAGE,
       kernelModuleName: 'ice',
       healthCheck: true,
-      healthCheckTolerations: [NodeTaintQuery.exists('node-role.kubernetes.io/master')],
+      healthCheckTolerations: [{ key: 'node-role.kubernetes.io/master', operator: TolerationOperator.EXISTS }],
     });
     expect(warningsOf(tolerated.healthCheck!)).toEqual([]);
   });
@@ -192,8 +207,8 @@ describe('Day1KernelModule healthCheck', () => {
       ['an invalid image', { ...base, healthCheckImage: 'quay.io/x y' }, 'KernelModuleHealthCheck "test/ice/HealthCheck": image "quay.io/x y"', 'OCI image reference'],
       ['an invalid namespace', { ...base, healthCheckNamespace: 'Kmm' }, 'KernelModuleHealthCheck "test/ice/HealthCheck": namespace "Kmm"', 'DNS-1123 label'],
       ['an empty node selector', { ...base, healthCheckNodeSelector: {} }, 'healthCheckNodeSelector {}', 'every node'],
-      ['tolerations that are not NodeTaintQuery', { ...base, healthCheckTolerations: [{ key: 'a' }] as any },
-        'KernelModuleHealthCheck "test/ice/HealthCheck": tolerations [{"key":"a"}]', 'NodeTaintQuery'],
+      ['tolerations that are not a list', { ...base, healthCheckTolerations: { key: 'a' } as any },
+        'KernelModuleHealthCheck "test/ice/HealthCheck": tolerations {"key":"a"}', 'must be a list of tolerations'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
       const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message;
       expect(message).toContain(fieldAndValue.startsWith('KernelModuleHealthCheck') ? fieldAndValue : `Day1KernelModule "test/ice": ${fieldAndValue}`);
@@ -207,6 +222,58 @@ describe('Day1KernelModule healthCheck', () => {
       expect(message).toContain('Day1KernelModule "test/ice": healthCheckNodeSelector {"a":"b"}: must not be set');
       expect(message).toContain('pool "sfc"');
     });
+  });
+});
+
+describe('tolerations: Kubernetes\' rules, each error naming the entry and its field', () => {
+  const check = (tolerations: unknown) => errorOf(() => new KernelModuleHealthCheck(Testing.chart(), 'check', {
+    kernelModuleName: 'ice', nodeSelector: { a: 'b' }, tolerations: tolerations as HealthCheckToleration[],
+  })).message;
+  const field = (path: string) => `Invalid KernelModuleHealthCheck "test/check": tolerations${path}`;
+
+  test.each<[string, unknown[], string, string]>([
+    ['an empty key', [{ key: '', operator: TolerationOperator.EXISTS }], '[0].key ""', 'omit key'],
+    ['a key that is not a label key', [{ key: 'a b' }], '[0].key "a b"', 'Kubernetes label key'],
+    ['a key that is not a string', [{ key: 7 }], '[0].key 7', 'must be a string'],
+    ['no key with the default operator (Equal)', [{ effect: TolerationEffect.NO_SCHEDULE }], '[0].operator "Equal"', 'must be TolerationOperator.EXISTS when key is unset'],
+    ['an unknown operator', [{ key: 'a', operator: 'In' }], '[0].operator "In"', 'TolerationOperator.EQUAL, TolerationOperator.EXISTS'],
+    ['the operator in lower case', [{ key: 'a', operator: 'exists' }], '[0].operator "exists"', 'must be one of'],
+    ['a value with Exists', [{ key: 'a', operator: TolerationOperator.EXISTS, value: 'x' }], '[0].value "x"', 'must not be set with operator TolerationOperator.EXISTS'],
+    ['a value that is not a label value', [{ key: 'a', value: 'x y' }], '[0].value "x y"', 'Kubernetes label value'],
+    ['an unknown effect', [{ key: 'a', effect: 'NoEntry' }], '[0].effect "NoEntry"', 'TolerationEffect.NO_SCHEDULE, TolerationEffect.PREFER_NO_SCHEDULE, TolerationEffect.NO_EXECUTE'],
+    ['an empty effect', [{ key: 'a', effect: '' }], '[0].effect ""', 'or unset for every effect'],
+    ['tolerationSeconds', [{ key: 'a', effect: TolerationEffect.NO_EXECUTE, tolerationSeconds: 60 }], '[0].tolerationSeconds 60', 'no tolerationSeconds'],
+    ['an entry that is not an object', ['node-role.kubernetes.io/sfc'], '[0] "node-role.kubernetes.io/sfc"', 'must be an object'],
+    ['the second entry', [{ key: 'a' }, { key: 'b', operator: 'Exist' }], '[1].operator "Exist"', 'must be one of'],
+  ])('%s', (_name, tolerations, fieldAndValue, rule) => {
+    const message = check(tolerations);
+    expect(message).toContain(field(fieldAndValue));
+    expect(message).toContain(rule);
+  });
+
+  test('a class instance (such as a cdk8s-plus NodeTaintQuery, the type of earlier releases) is refused with the way out', () => {
+    class NodeTaintQuery {
+      constructor(readonly operator: string, readonly key: string) {}
+      _toKube() {
+        return { key: this.key, operator: this.operator };
+      }
+    }
+    const message = check([new NodeTaintQuery('Exists', 'node-role.kubernetes.io/sfc')]);
+    expect(message).toContain(field('[0] {"operator":"Exists","key":"node-role.kubernetes.io/sfc"}'));
+    expect(message).toContain('must be a plain object { key?, operator?, value?, effect? } (HealthCheckToleration), not an instance of NodeTaintQuery');
+  });
+
+  test('null fields are unset; an empty value is a taint without a value, as in Kubernetes', () => {
+    const { app, chart } = testApp();
+    new KernelModuleHealthCheck(chart, 'check', {
+      kernelModuleName: 'ice',
+      nodeSelector: { a: 'b' },
+      tolerations: [{ key: 'a', value: '', effect: null as any }, { key: null as any, operator: TolerationOperator.EXISTS }],
+    });
+    expect(only(synthManifests(app), 'DaemonSet').spec.template.spec.tolerations).toEqual([
+      { key: 'a', operator: 'Equal' },
+      { operator: 'Exists' },
+    ]);
   });
 });
 

@@ -1,7 +1,6 @@
 import { App, Chart } from 'cdk8s';
-import { NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import { testApp } from './helpers';
-import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule, MaxUnavailable } from '../../src';
+import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule, MaxUnavailable, TolerationEffect, TolerationOperator } from '../../src';
 
 /*
  * Every kind of object the constructs emit, with defaults and with every option set. The
@@ -111,7 +110,7 @@ export function healthCheckHandedOver(chart: Chart): void {
     kernelModuleName: 'ice',
     inTreeModulesToRemove: ['ice'],
     healthCheck: true,
-    healthCheckTolerations: [NodeTaintQuery.exists('node-role.kubernetes.io/sfc', { effect: TaintEffect.NO_SCHEDULE })],
+    healthCheckTolerations: [{ key: 'node-role.kubernetes.io/sfc', operator: TolerationOperator.EXISTS, effect: TolerationEffect.NO_SCHEDULE }],
   }).handOverToKmm();
   new Day1KernelModule(chart, 'mlx', {
     machineConfigPoolName: 'worker',

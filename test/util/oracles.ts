@@ -25,13 +25,13 @@ const warned = new Set<string>();
 
 /**
  * `test` when the oracle is available; otherwise `test.skip` with a banner, or, in CI, a test
- * that fails with the reason.
+ * that fails with the reason (`remedy` says what to do about it).
  */
-export function testWithOracle(oracle: string, available: boolean): jest.It {
+export function testWithOracle(oracle: string, available: boolean, remedy = 'install it: see .ci/run'): jest.It {
   if (available) {
     return test;
   }
-  const reason = `${oracle} is not available (install it: see .ci/run)`;
+  const reason = `${oracle} is not available (${remedy})`;
   if (IN_CI) {
     const failing = ((name: string) => test(name, () => {
       throw new Error(`CI=true but ${reason}`);
