@@ -61,9 +61,11 @@ for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/']) {
   project.addPackageIgnore(pattern);
 }
 
-// Self-reference: examples import 'cdk8s-kmm-day1' exactly as a user would.
+// Self-reference: examples import 'cdk8s-kmm-day1' exactly as a user would. The error type is
+// a subpath of its own: jsii cannot represent subclasses of Error at the package root.
 project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './errors': { types: './lib/errors.d.ts', default: './lib/errors.js' },
   './package.json': './package.json',
 });
 
