@@ -12,14 +12,17 @@ export interface ValidationProblem {
   readonly path?: string;
 
   /**
-   * The field, as written in the props or options: `kernelModuleImage`, `moduleParameters[2]`
-   * (list entries by index from 0), `metadata.labels["team"]`, `handOverToKmm.namespace`.
+   * The field, as written in the props or options.
+   *
+   * For example `kernelModuleImage`, `moduleParameters[2]` (list entries by index from 0),
+   * `metadata.labels["team"]` or `handOverToKmm.namespace`.
    */
   readonly field: string;
 
   /**
-   * The value as the message shows it: JSON text (so `"ice"` with its quotes, `42`,
-   * `undefined`), shortened after 120 characters.
+   * The value as the message shows it.
+   *
+   * It is JSON text (so `"ice"` with its quotes, `42`, `undefined`), shortened after 120 characters.
    */
   readonly value: string;
 
