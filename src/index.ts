@@ -1,4 +1,4 @@
-export type { KernelModuleSettings, ProduceMachineConfigOptions } from './validation';
+export type { KernelModuleSettings, ProduceMachineConfigOptions, ValidationProblem } from './validation';
 export { DEFAULT_WORKER_IMAGE } from './validation';
 export type {
   IgnitionConfig,

@@ -29,6 +29,8 @@ describe('the npm package', () => {
       'lib/boot/pull-kernel-module-image.sh',
       'lib/boot/wait-for-dispatcher.sh',
       'lib/cli/day1-utility.js',
+      'lib/errors.js',
+      'lib/errors.d.ts',
       'node_modules/js-yaml/package.json',
       '.jsii',
     ]) {
@@ -60,5 +62,18 @@ describe('the npm package', () => {
     const result = spawnSync(process.execPath, ['-e', script, LIB, JSON.stringify(REFERENCE_OPTIONS)], { encoding: 'utf8' });
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(fromSource(REFERENCE_OPTIONS));
+  });
+
+  test('cdk8s-kmm-day1/errors gives TypeScript users the error class that the package throws', () => {
+    const script = [
+      'const { Day1ValidationError } = require("cdk8s-kmm-day1/errors");',
+      'const { produceMachineConfig } = require("cdk8s-kmm-day1");',
+      'try { produceMachineConfig({}); } catch (e) {',
+      '  process.stdout.write(JSON.stringify({ ours: e instanceof Day1ValidationError, fields: e.problems.map((p) => p.field) }));',
+      '}',
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ ours: true, fields: ['kernelModuleImage', 'kernelModuleName', 'machineConfigName', 'machineConfigPoolRef'] });
   });
 });

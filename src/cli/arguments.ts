@@ -69,7 +69,7 @@ export function splitModuleParameters(text: string): string[] {
   return parameters;
 }
 
-/** Empty means "none", as in KMM's utility; other empty entries go on to validation. */
+/** Empty means "none", as in KMM's utility; empty entries (`a,,b`) go on to validation, which rejects them. */
 export function splitList(text: string): string[] {
   return text === '' ? [] : text.split(',');
 }
@@ -136,6 +136,9 @@ export function parseArguments(argv: readonly string[]): Command {
   }
   const options: Record<string, string | string[]> = {};
   for (const [flag, text] of given) {
+    // An empty optional flag means "not given" (scripts pass empty variables, as they may to
+    // KMM's utility); the library itself rejects an empty string, so it is left out here.
+    if (text === '' && !flag.required && flag.kind === 'string') continue;
     options[flag.field] = optionValue(flag, text);
   }
   return { action: 'generate', options: options as unknown as ProduceMachineConfigOptions };

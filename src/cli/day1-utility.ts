@@ -6,7 +6,7 @@ import { FLAGS, flagForField, PROGRAM, usage } from './flags';
 // Deep imports on purpose: the package index also loads cdk8s and constructs, which would
 // multiply start-up time for nothing the CLI uses.
 import type * as Generator from '../machine-config/generator';
-import { Day1ValidationError } from '../validation';
+import { Day1ValidationError, problemLine, ValidationProblem } from '../validation';
 
 /** Where main writes; the process streams unless a caller captures the output. */
 export interface CliOutput {
@@ -70,22 +70,25 @@ function flagReference(field: string): string | undefined {
   return match[2] === undefined ? `--${flag.name}` : `--${flag.name} item ${Number(match[2]) + 1}`;
 }
 
+/** Where the flag of an option field comes in --help; fields without a flag last. */
+function flagRank(field: string): number {
+  const index = FLAGS.findIndex((flag) => flag.field === /^[A-Za-z]*/.exec(field)![0]);
+  return index < 0 ? FLAGS.length : index;
+}
+
 const FIELD_MENTION = new RegExp(`\\b(?:${FLAGS.map((flag) => flag.field).join('|')})(?:\\[\\d+\\])?`, 'g');
 
 /**
- * The validation message with option fields replaced by the flags the user typed. The shown
- * value (user text) is kept verbatim; only the field and the rule are rewritten.
+ * One validation problem as a line of the CLI: option fields replaced by the flags the user
+ * typed. The shown value (user text) is kept verbatim; only the field and the rule are rewritten.
  */
-export function describeValidationError(error: Day1ValidationError): string {
-  const flag = flagReference(error.field);
-  const head = `Invalid ${error.field} `;
-  const tail = `: ${error.rule}`;
-  if (flag === undefined || !error.message.startsWith(head) || !error.message.endsWith(tail)) {
-    return error.message;
+export function describeProblem(problem: ValidationProblem): string {
+  const flag = flagReference(problem.field);
+  if (flag === undefined) {
+    return problemLine(problem);
   }
-  const shownValue = error.message.slice(head.length, error.message.length - tail.length);
-  const rule = error.rule.replace(FIELD_MENTION, (mention) => flagReference(mention) ?? mention);
-  return `Invalid ${flag} ${shownValue}: ${rule}`;
+  const rule = problem.rule.replace(FIELD_MENTION, (mention) => flagReference(mention) ?? mention);
+  return problemLine({ ...problem, field: flag, rule });
 }
 
 /**
@@ -134,7 +137,12 @@ function failure(error: unknown): [number, string] {
     return [EXIT_USAGE, `${PROGRAM}: ${error.message}\nRun '${PROGRAM} --help' for usage.\n`];
   }
   if (error instanceof Day1ValidationError) {
-    return [EXIT_INVALID_VALUE, `${PROGRAM}: ${describeValidationError(error)}\n`];
+    // Every problem, one line each, in the order --help lists the flags (then item order).
+    const lines = [...error.problems]
+      .map((problem, seq) => ({ problem, seq, rank: flagRank(problem.field) }))
+      .sort((a, b) => a.rank - b.rank || a.seq - b.seq)
+      .map(({ problem }) => `${PROGRAM}: ${describeProblem(problem)}\n`);
+    return [EXIT_INVALID_VALUE, lines.join('')];
   }
   // A bug, not a user mistake: the message is enough to report it, a stack trace only scares.
   const message = error instanceof Error ? error.message : String(error);

@@ -84,8 +84,8 @@ export const FLAGS: readonly FlagSpec[] = [
     required: false,
     metavar: 'IMAGE',
     meaning: [
-      'KMM worker image that loads the module (a full reference; a digest is best for fleets).',
-      `Default: ${DEFAULT_WORKER_IMAGE}`,
+      'KMM worker image that loads the module, as a full reference (a digest is best for fleets).',
+      `Empty or not given: ${DEFAULT_WORKER_IMAGE}`,
     ],
     example: 'registry.example.com/kmm/kernel-module-management-worker:v2.2',
   },
@@ -97,7 +97,7 @@ export const FLAGS: readonly FlagSpec[] = [
     metavar: 'PATH',
     meaning: [
       "Directory inside the module image whose files are copied to the node's /var/lib/firmware",
-      'before the module is loaded. Default: no firmware.',
+      'before the module is loaded. Empty or not given: no firmware.',
     ],
     example: '/opt/lib/firmware/ice',
   },
@@ -155,7 +155,8 @@ export function usage(): string {
     '',
     'Prints the MachineConfig YAML that loads an out-of-tree kernel module at boot (Day 1) on the nodes',
     "of a MachineConfigPool. The flags are those of KMM's day1-utility. Each flag is given at most once,",
-    'as -flag value, -flag=value, --flag value or --flag=value.',
+    'as -flag value, -flag=value, --flag value or --flag=value. An optional flag with an empty value is',
+    'the same as not giving it (so scripts may pass empty variables); a required one must not be empty.',
     '',
     'Required flags:',
     ...required.flatMap(describe),
@@ -172,7 +173,8 @@ export function usage(): string {
     '    --kernel-module testKernelModuleName --firmware-files-path /opt/lib/test/firmware \\',
     '    --in-tree-modules-to-remove it1,it2 > machineconfig.yaml',
     '',
-    'Exit status: 0 on success, 1 when a value is invalid, 2 when the command line is malformed.',
+    'Exit status: 0 on success, 1 when a value is invalid (every invalid value is reported, one line each),',
+    '2 when the command line is malformed.',
     '',
   ].join('\n');
 }

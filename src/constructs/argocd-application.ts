@@ -2,10 +2,10 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ignoreEntryFor, RESPECT_IGNORE_DIFFERENCES } from './argocd-ignore-differences';
 import { claimObjectName } from './conflicts';
-import { checkRepositoryPath, checkToken, deliveryStages, handedOverMachineConfigs, optionalBooleanProp, registerBootstrap } from './delivery';
-import { DEFAULT_ARGOCD_NAMESPACE, GitOpsController, GitOpsControllerAccess } from './gitops-controller-access';
+import { checkControllerAccountProps, checkRepositoryPath, checkToken, deliveryStages, handedOverMachineConfigs, registerBootstrap } from './delivery';
+import { DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_ARGOCD_NAMESPACE, GitOpsController, GitOpsControllerAccess } from './gitops-controller-access';
 import { Application } from '../imports/application-argoproj.io';
-import { checkDns1123Label, checkDns1123Subdomain, Day1ValidationError } from '../validation';
+import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, ProblemCollector } from '../validation';
 
 /** Argo CD deletes an Application's objects with it only when the Application carries this finalizer. */
 const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
@@ -40,6 +40,7 @@ export interface ArgoCdApplicationProps {
 
   /**
    * Branch, tag or commit that Argo CD syncs.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'HEAD'
    */
@@ -47,6 +48,7 @@ export interface ArgoCdApplicationProps {
 
   /**
    * Namespace of the Application: that of the Argo CD instance.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'openshift-gitops'
    */
@@ -54,6 +56,7 @@ export interface ArgoCdApplicationProps {
 
   /**
    * Argo CD project of the Application.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'default'
    */
@@ -61,6 +64,7 @@ export interface ArgoCdApplicationProps {
 
   /**
    * API server URL of the cluster the objects are applied to.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'https://kubernetes.default.svc' (the cluster Argo CD runs in)
    */
@@ -86,6 +90,7 @@ export interface ArgoCdApplicationProps {
 
   /**
    * The application controller's service account, bound by the `GitOpsControllerAccess`.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'openshift-gitops-argocd-application-controller'
    */
@@ -93,6 +98,7 @@ export interface ArgoCdApplicationProps {
 
   /**
    * Namespace of the application controller's service account.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'openshift-gitops'
    */
@@ -100,9 +106,10 @@ export interface ArgoCdApplicationProps {
 }
 
 /**
- * One Argo CD `Application` that delivers the app: it syncs the app's output folder (whose
- * `kustomization.yaml` lists the stage folders; the sync waves order the objects) with
+ * One Argo CD `Application` that delivers the app: it syncs the app's output folder with
  * automated prune and self-heal.
+ *
+ * The folder's `kustomization.yaml` lists the stage folders, and the sync waves order the objects.
  *
  * What it reads from the app, at synthesis: the MachineConfigs of the `Day1KernelModule`s that
  * were handed over to KMM. The operator rewrites their `spec.config`, so the Application
@@ -133,33 +140,33 @@ export class ArgoCdApplication extends Construct {
   public readonly controllerAccess?: GitOpsControllerAccess;
 
   /**
-   * @throws Error naming the property when a property is invalid
+   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
    */
   constructor(scope: Construct, id: string, props: ArgoCdApplicationProps) {
     super(scope, id);
     const prefix = `ArgoCdApplication "${this.node.path}": `;
+    const problems = new ProblemCollector(this.node.path, ARGOCD_APPLICATION_FIELDS);
     if (props === null || typeof props !== 'object') {
-      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+      problems.add('props', props, 'must be an object');
+      problems.throwIfAny();
     }
-    this.name = checkDns1123Label(`${prefix}name`, props.name);
-    this.namespace = checkDns1123Label(`${prefix}namespace`, props.namespace ?? DEFAULT_ARGOCD_NAMESPACE);
-    const repoUrl = checkToken(`${prefix}repoUrl`, props.repoUrl);
-    const path = checkRepositoryPath(`${prefix}path`, props.path);
-    const targetRevision = checkToken(`${prefix}targetRevision`, props.targetRevision ?? 'HEAD');
-    const project = checkDns1123Subdomain(`${prefix}project`, props.project ?? 'default');
-    const server = checkToken(`${prefix}destinationServer`, props.destinationServer ?? IN_CLUSTER);
-    if (!/^https?:\/\//.test(server)) {
-      throw new Day1ValidationError(`${prefix}destinationServer`, server, 'must be the URL of a Kubernetes API server, such as "https://kubernetes.default.svc"');
+    const name = problems.check(() => checkDns1123Label('name', props.name));
+    const repoUrl = problems.check(() => checkToken('repoUrl', props.repoUrl));
+    const path = problems.check(() => checkRepositoryPath('path', props.path));
+    const targetRevision = problems.check(() => optional('targetRevision', props.targetRevision, 'HEAD', checkToken) ?? 'HEAD');
+    const namespace = problems.check(() =>
+      optional('namespace', props.namespace, `the default namespace (${DEFAULT_ARGOCD_NAMESPACE})`, checkDns1123Label) ?? DEFAULT_ARGOCD_NAMESPACE);
+    const project = problems.check(() => optional('project', props.project, 'the default project', checkDns1123Subdomain) ?? 'default');
+    const server = problems.check(() => optional('destinationServer', props.destinationServer, `the cluster Argo CD runs in (${IN_CLUSTER})`, checkToken) ?? IN_CLUSTER);
+    if (server !== undefined && !/^https?:\/\//.test(server)) {
+      problems.add('destinationServer', server, 'must be the URL of a Kubernetes API server, such as "https://kubernetes.default.svc"');
     }
-    const finalizer = optionalBooleanProp(`${prefix}resourcesFinalizer`, props.resourcesFinalizer, false);
-    const access = optionalBooleanProp(`${prefix}controllerAccess`, props.controllerAccess, true);
-    if (!access) {
-      for (const [field, value] of [['controllerServiceAccountName', props.controllerServiceAccountName], ['controllerServiceAccountNamespace', props.controllerServiceAccountNamespace]]) {
-        if (value !== undefined) {
-          throw new Day1ValidationError(`${prefix}${field}`, value, 'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
-        }
-      }
-    }
+    const finalizer = problems.check(() => optionalBoolean('resourcesFinalizer', props.resourcesFinalizer, false));
+    const access = problems.check(() => optionalBoolean('controllerAccess', props.controllerAccess, true));
+    checkControllerAccountProps(problems, access, props, DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_ARGOCD_NAMESPACE);
+    problems.throwIfAny();
+    this.name = name!;
+    this.namespace = namespace!;
 
     this.apiObject = new Application(this, 'Resource', {
       metadata: {
@@ -168,9 +175,9 @@ export class ArgoCdApplication extends Construct {
         ...(finalizer ? { finalizers: [RESOURCES_FINALIZER] } : {}),
       },
       spec: {
-        project,
-        source: { repoUrl, targetRevision, path },
-        destination: { server },
+        project: project!,
+        source: { repoUrl: repoUrl!, targetRevision: targetRevision!, path: path! },
+        destination: { server: server! },
         ignoreDifferences: Lazy.any({
           produce: () => {
             const names = handedOverMachineConfigs(deliveryStages(this));
@@ -207,3 +214,9 @@ export class ArgoCdApplication extends Construct {
     return deliveryStages(this).map((stage) => stage.folder);
   }
 }
+
+/** The fields of ArgoCdApplicationProps in the order of the interface. */
+const ARGOCD_APPLICATION_FIELDS: readonly string[] = [
+  'name', 'repoUrl', 'path', 'targetRevision', 'namespace', 'project', 'destinationServer', 'resourcesFinalizer',
+  'controllerAccess', 'controllerServiceAccountName', 'controllerServiceAccountNamespace',
+];

@@ -4,7 +4,7 @@ import { claimObjectName, claimUnique } from './conflicts';
 import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { resolveMetadata } from './metadata';
 import * as kmm from '../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
-import { checkDns1123Label, checkMachineConfigName, Day1ValidationError, validateModuleSettings } from '../validation';
+import { checkDns1123Label, checkMachineConfigName, collectModuleSettings, ProblemCollector } from '../validation';
 
 /** Where the KMM operator expects BootModuleConfigs: beside the MachineConfigs they rewrite. */
 export const BOOT_MODULE_CONFIG_NAMESPACE = 'openshift-machine-config-operator';
@@ -12,8 +12,9 @@ export const BOOT_MODULE_CONFIG_NAMESPACE = 'openshift-machine-config-operator';
 /** Properties of a `BootModuleConfig`: the fields of its spec, and its metadata. */
 export interface BootModuleConfigProps {
   /**
-   * Name of the Day 1 MachineConfig that the KMM operator keeps up to date; it must be the
-   * exact name of the MachineConfig that loads the module at boot.
+   * Name of the Day 1 MachineConfig that the KMM operator keeps up to date.
+   *
+   * It must be the exact name of the MachineConfig that loads the module at boot.
    */
   readonly machineConfigName: string;
 
@@ -43,6 +44,7 @@ export interface BootModuleConfigProps {
 
   /**
    * Directory of firmware files inside the module image.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - no firmware
    */
@@ -53,6 +55,7 @@ export interface BootModuleConfigProps {
    * empty one into its own worker image, and a MachineConfig that changes images makes every
    * node of the pool pull it and reboot once more. Give the image the Day 1 MachineConfig
    * uses.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default DEFAULT_WORKER_IMAGE, the default of the Day 1 MachineConfigs (this library's and KMM's day1-utility)
    */
@@ -114,46 +117,50 @@ export class BootModuleConfig extends Construct {
   public readonly apiObject: ApiObject;
 
   /**
-   * @throws Error naming the property when a property is invalid
+   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
    */
   constructor(scope: Construct, id: string, props: BootModuleConfigProps) {
     super(scope, id);
-    const prefix = `BootModuleConfig "${this.node.path}": `;
+    const problems = new ProblemCollector(this.node.path, BOOT_MODULE_CONFIG_FIELDS);
     if (props === null || typeof props !== 'object') {
-      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+      problems.add('props', props, 'must be an object');
+      problems.throwIfAny();
     }
-    this.machineConfigName = checkMachineConfigName(`${prefix}machineConfigName`, props.machineConfigName);
-    this.machineConfigPoolName = checkDns1123Label(`${prefix}machineConfigPoolName`, props.machineConfigPoolName);
+    const machineConfigName = problems.check(() => checkMachineConfigName('machineConfigName', props.machineConfigName));
+    const machineConfigPoolName = problems.check(() => checkDns1123Label('machineConfigPoolName', props.machineConfigPoolName));
     // The Day 1 default, never the operator's own image (see workerImage).
-    const settings = validateModuleSettings({
+    const settings = collectModuleSettings(problems, {
       kernelModuleImage: props.kernelModuleImage,
       kernelModuleName: props.kernelModuleName,
       inTreeModulesToRemove: props.inTreeModulesToRemove,
       firmwareFilesPath: props.firmwareFilesPath,
       workerImage: props.workerImage,
-    }, prefix);
-    this.kernelModuleName = settings.kernelModuleName;
-    this.kernelModuleImage = settings.kernelModuleImage;
-    this.workerImage = settings.workerImage;
-
-    const metadata = resolveMetadata(prefix, props.metadata, {
-      name: props.metadata?.name ?? this.machineConfigName,
+    });
+    const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.KMM, { syncWaves: props.syncWaves }, false));
+    const metadata = problems.check(() => resolveMetadata('', props.metadata, {
+      name: props.metadata?.name ?? machineConfigName,
       nameField: 'metadata.name',
       defaultNamespace: BOOT_MODULE_CONFIG_NAMESPACE,
-      gitOps: gitOpsPolicy(prefix, GitOpsStage.KMM, { syncWaves: props.syncWaves }, false),
-    });
-    this.name = metadata.name!;
-    this.namespace = metadata.namespace!;
+      gitOps,
+    }));
+    problems.throwIfAny();
+    this.machineConfigName = machineConfigName!;
+    this.machineConfigPoolName = machineConfigPoolName!;
+    this.kernelModuleName = settings!.kernelModuleName;
+    this.kernelModuleImage = settings!.kernelModuleImage;
+    this.workerImage = settings!.workerImage;
+    this.name = metadata!.name!;
+    this.namespace = metadata!.namespace!;
     this.apiObject = new kmm.BootModuleConfig(this, 'Resource', {
-      metadata,
+      metadata: metadata!,
       spec: {
         machineConfigName: this.machineConfigName,
         machineConfigPoolName: this.machineConfigPoolName,
-        kernelModuleImage: settings.kernelModuleImage,
-        kernelModuleName: settings.kernelModuleName,
-        ...(settings.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings.inTreeModulesToRemove }),
-        ...(settings.firmwareFilesPath === undefined ? {} : { firmwareFilesPath: settings.firmwareFilesPath }),
-        workerImage: settings.workerImage,
+        kernelModuleImage: this.kernelModuleImage,
+        kernelModuleName: this.kernelModuleName,
+        ...(settings!.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings!.inTreeModulesToRemove }),
+        ...(settings!.firmwareFilesPath === undefined ? {} : { firmwareFilesPath: settings!.firmwareFilesPath }),
+        workerImage: this.workerImage,
       },
     });
     claimObjectName(this, 'BootModuleConfig', this.namespace, this.name, 'Set metadata.name (or bootModuleConfigName of handOverToKmm).');
@@ -162,3 +169,9 @@ export class BootModuleConfig extends Construct {
       + 'the KMM operator would rewrite it from each in turn. Keep one BootModuleConfig per Day 1 MachineConfig.');
   }
 }
+
+/** The fields of BootModuleConfigProps in the order of the interface. */
+const BOOT_MODULE_CONFIG_FIELDS: readonly string[] = [
+  'machineConfigName', 'machineConfigPoolName', 'kernelModuleImage', 'kernelModuleName', 'inTreeModulesToRemove',
+  'firmwareFilesPath', 'workerImage', 'metadata', 'syncWaves',
+];

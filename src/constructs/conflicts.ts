@@ -228,11 +228,12 @@ class AppRegistry {
         if (reported.has(key)) continue;
         reported.add(key);
         const sameRole = group.every((c) => c.role === group[0].role);
-        const names = [...new Set(group.map((c) => JSON.stringify(c.kernelModuleName)))].join(' and ');
+        const [first, ...aliases] = [...new Set(group.map((c) => JSON.stringify(c.kernelModuleName)))];
+        const names = aliases.length === 0 ? first : `${first} (also written ${aliases.join(' and ')})`;
         const why = sameRole
           ? `in MachineConfigPool "${pool}"`
           : `on the nodes of MachineConfigPool "${pool}", which applies the MachineConfigs of roles ${roles.map((r) => `"${r}"`).join(' and ')}`;
-        report(group[0].owner, `kernel module ${names} is loaded ${group.length} times ${why}, by `
+        report(group[0].owner, `kernel module ${names} is loaded ${times(group.length)} ${why}, by `
           + `${group.map((c) => `${c.owner.node.path} (role "${c.role}")`).join(', ')}: `
           + 'their boot units would race to replace the same module ("-" and "_" are the same character to modprobe). Keep one.');
       }
@@ -343,7 +344,7 @@ export function claimUnique(owner: IConstruct, key: string, describe: (owners: s
 export function claimObjectName(owner: IConstruct, kind: string, namespace: string | undefined, name: string, renameHint: string): void {
   const where = namespace === undefined ? '' : ` in namespace "${namespace}"`;
   claimUnique(owner, `object\0${kind}\0${namespace ?? ''}\0${name}`, (owners, count) =>
-    `${kind} "${name}"${where} is defined ${count} times, by ${owners}: `
+    `${kind} "${name}"${where} is defined ${times(count)}, by ${owners}: `
     + `when they are applied, the last one silently replaces the others. ${renameHint}`);
 }
 
@@ -394,4 +395,9 @@ function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
 /** modprobe treats "-" and "_" in module names as the same character. */
 function modprobeIdentity(name: string): string {
   return name.replace(/-/g, '_');
+}
+
+/** "twice", "3 times": how often something is claimed, in words. */
+export function times(count: number): string {
+  return count === 2 ? 'twice' : `${count} times`;
 }

@@ -4,7 +4,7 @@ import { requireArgoCdIgnoreRule } from './argocd-ignore-differences';
 import { BootModuleConfig } from './boot-module-config';
 import { claimKernelModule, claimObjectName, registerDay1MachineConfig } from './conflicts';
 import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
-import { healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckProps } from './health-check';
+import { DEFAULT_HEALTH_CHECK_IMAGE, DEFAULT_HEALTH_CHECK_NAMESPACE, healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckProps } from './health-check';
 import { KmmMachineConfigPool } from './kmm-machine-config-pool';
 import { KMM_NAMESPACE, KmmModule } from './kmm-module';
 import { checkModuleNameLength, checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
@@ -15,13 +15,17 @@ import { MachineConfig } from '../imports/machineconfig-machineconfiguration.ope
 import { machineConfigFromValidated, MachineConfigManifest, ROLE_LABEL } from '../machine-config';
 import {
   checkDns1123Label,
+  checkImageReference,
+  checkKernelModuleName,
   checkMachineConfigName,
-  Day1ValidationError,
+  collectModuleSettings,
+  ifValid,
   KernelModuleSettings,
+  MODULE_SETTINGS_FIELDS,
+  optional,
+  optionalBoolean,
   optionalDns1123Subdomain,
-  optionalString,
-  validateMachineConfigOptions,
-  validateModuleSettings,
+  ProblemCollector,
   ValidatedMachineConfigOptions,
 } from '../validation';
 
@@ -38,15 +42,18 @@ export interface Day1KernelModuleProps extends KernelModuleSettings {
   /**
    * Name of an existing MachineConfigPool (for example `worker`) whose nodes load the module.
    * Give exactly one of `pool` and `machineConfigPoolName`.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - the name of `pool`
    */
   readonly machineConfigPoolName?: string;
 
   /**
-   * `metadata.name` of the MachineConfig; it also prefixes the names of the two boot units.
+   * `metadata.name` of the MachineConfig, which also prefixes the names of the two boot units.
+   *
    * The `99-` prefix of the default makes the Machine Config Operator merge it after the
-   * cluster's own MachineConfigs.
+   * cluster's own MachineConfigs. An empty string is rejected: leave the property out for the
+   * default.
    *
    * @default `99-<pool name>-kmm-day1-<kernelModuleName, lowercase, "_" as "-">`
    */
@@ -62,9 +69,11 @@ export interface Day1KernelModuleProps extends KernelModuleSettings {
   readonly metadata?: ApiObjectMetadata;
 
   /**
-   * Whether the objects carry Argo CD sync waves: the MachineConfig `SyncWave.MACHINE_CONFIG`
-   * (-5), after its pool; the health check `SyncWave.HEALTH_CHECK` (0); the objects of
-   * `handOverToKmm` `SyncWave.KMM` (5), once every node runs the module.
+   * Whether the objects carry Argo CD sync waves.
+   *
+   * The MachineConfig gets `SyncWave.MACHINE_CONFIG` (-5), after its pool, the health check
+   * `SyncWave.HEALTH_CHECK` (0), and the objects of `handOverToKmm` `SyncWave.KMM` (5), once
+   * every node runs the module.
    *
    * @default true
    */
@@ -72,8 +81,10 @@ export interface Day1KernelModuleProps extends KernelModuleSettings {
 
   /**
    * Whether Argo CD and Flux are told never to delete the MachineConfig, nor the KMM
-   * `Module` of `handOverToKmm` (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`,
-   * `kustomize.toolkit.fluxcd.io/prune: disabled`). Deleting a Day 1 MachineConfig reboots
+   * `Module` of `handOverToKmm`.
+   *
+   * The annotations are `argocd.argoproj.io/sync-options: Prune=false,Delete=false` and
+   * `kustomize.toolkit.fluxcd.io/prune: disabled`. Deleting a Day 1 MachineConfig reboots
    * every node of the pool and removes the driver; deleting the Module makes KMM unload the
    * module at run time. With protection, removing them from Git leaves them in place (Argo CD
    * shows them as out of sync) until someone deletes them on purpose.
@@ -93,6 +104,7 @@ export interface Day1KernelModuleProps extends KernelModuleSettings {
 
   /**
    * Image of the health check (needs `/bin/sh` and `sleep infinity`). Only with `healthCheck`.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'registry.access.redhat.com/ubi9/ubi-minimal:latest'
    */
@@ -101,6 +113,7 @@ export interface Day1KernelModuleProps extends KernelModuleSettings {
   /**
    * Namespace of the health check. The default one is created by the library; any other
    * must exist. Only with `healthCheck`.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'kmm-day1-health'
    */
@@ -133,6 +146,7 @@ export interface HandOverToKmmOptions {
    * Namespace of the KMM `Module` (where the KMM operator runs). The BootModuleConfig always
    * goes to `openshift-machine-config-operator`. Name plus namespace must not be longer than
    * 41 characters (the KMM operator's Module webhook refuses longer ones).
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'openshift-kmm'
    */
@@ -141,6 +155,7 @@ export interface HandOverToKmmOptions {
   /**
    * `metadata.name` of the KMM `Module`. Name plus namespace must not be longer than 41
    * characters (the KMM operator's Module webhook refuses longer ones).
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - the kernel module name, lowercase, "_" as "-"
    */
@@ -149,6 +164,7 @@ export interface HandOverToKmmOptions {
   /**
    * Name of a Secret in the Module's namespace with the credentials to pull the module image.
    * The Day 1 boot units always use the node's pull secret.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - the cluster's pull secret
    */
@@ -156,6 +172,7 @@ export interface HandOverToKmmOptions {
 
   /**
    * `metadata.name` of the BootModuleConfig.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - the MachineConfig name
    */
@@ -204,11 +221,13 @@ export interface KmmHandOver {
 
 /**
  * Loads an out-of-tree kernel module at boot, before the network starts, on the nodes of a
- * MachineConfigPool: one MachineConfig whose spec and labels are what `produceMachineConfig`
- * returns for the same values, with `peerMachineConfigNames` filled in at synthesis, plus
- * GitOps annotations (a sync wave after the pool, and protection from pruning; see `syncWaves`
- * and `pruneProtection`). Optionally, a health check that reports whether every node of the
- * pool runs the module.
+ * MachineConfigPool.
+ *
+ * It is one MachineConfig whose spec and labels are what `produceMachineConfig` returns for
+ * the same values, with `peerMachineConfigNames` filled in at synthesis, plus GitOps
+ * annotations: a sync wave after the pool, and protection from pruning (see `syncWaves` and
+ * `pruneProtection`). Optionally, a health check reports whether every node of the pool runs
+ * the module.
  *
  * The peers are the other Day 1 MachineConfigs of the app (Day 1 MachineConfigs you add as
  * plain objects included) whose units run on every node this one reaches: those of its own role
@@ -270,42 +289,36 @@ export class Day1KernelModule extends Construct {
   private handedOver?: KmmHandOver;
 
   /**
-   * @throws Error naming the property when a property is invalid, or when neither or both
-   * of `pool` and `machineConfigPoolName` are given
+   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field>
+   * <value>: <rule>`), including neither or both of `pool` and `machineConfigPoolName`
    */
   constructor(scope: Construct, id: string, props: Day1KernelModuleProps) {
     super(scope, id);
-    const prefix = `Day1KernelModule "${this.node.path}": `;
-    this.prefix = prefix;
+    this.prefix = `Day1KernelModule "${this.node.path}": `;
+    const problems = new ProblemCollector(this.node.path, DAY1_KERNEL_MODULE_FIELDS);
     if (props === null || typeof props !== 'object') {
-      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+      problems.add('props', props, 'must be an object');
+      problems.throwIfAny();
     }
-    if ((props.pool === undefined) === (props.machineConfigPoolName === undefined)) {
-      throw new Day1ValidationError(`${prefix}pool`, props.pool === undefined ? undefined : props.pool.node.path,
-        props.pool === undefined
-          ? 'give exactly one of pool (a KmmMachineConfigPool) and machineConfigPoolName (the name of an existing pool such as "worker"); neither is set'
-          : `give exactly one of pool and machineConfigPoolName; both are set (machineConfigPoolName ${JSON.stringify(props.machineConfigPoolName)})`);
-    }
-    // The module name goes into the default MachineConfig name, so it is checked first.
-    const settings = validateModuleSettings(props, prefix);
-    this.pool = props.pool;
-    this.poolName = props.pool !== undefined
-      ? props.pool.name
-      // A pool's role is matched against pool names, which are lowercase object names.
-      : checkDns1123Label(`${prefix}machineConfigPoolName`, props.machineConfigPoolName);
-    const explicitName = optionalString(`${prefix}machineConfigName`, props.machineConfigName);
-    this.machineConfigName = explicitName === undefined
-      ? checkMachineConfigName(
-        `${prefix}machineConfigName (derived from pool ${JSON.stringify(this.poolName)} and kernelModuleName ${JSON.stringify(settings.kernelModuleName)}; set it explicitly)`,
-        defaultMachineConfigName(this.poolName, settings.kernelModuleName))
-      : checkMachineConfigName(`${prefix}machineConfigName`, explicitName);
-    // One code path with produceMachineConfig: the same validation and the same generator.
-    this.options = validateMachineConfigOptions({
-      ...props,
-      machineConfigName: this.machineConfigName,
-      machineConfigPoolRef: this.poolName,
-    }, prefix);
+    const settings = collectModuleSettings(problems, props);
+    const poolName = this.checkPool(problems, props);
+    const machineConfigName = checkMachineConfigNameProp(problems, props, poolName);
+    const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.MACHINE_CONFIG, props, true));
+    const metadata = problems.check(() => resolveMetadata('', props.metadata, {
+      name: machineConfigName,
+      nameField: 'machineConfigName',
+      requiredLabels: { [ROLE_LABEL]: poolName },
+      gitOps,
+    }));
+    const healthCheck = this.healthCheckProps(problems, props, poolName, machineConfigName, gitOps);
+    problems.throwIfAny();
 
+    this.pool = props.pool;
+    this.poolName = poolName!;
+    this.machineConfigName = machineConfigName!;
+    this.gitOps = gitOps!;
+    // The same validated options and the same generator as produceMachineConfig.
+    this.options = { ...settings!, machineConfigName: this.machineConfigName, machineConfigPoolRef: this.poolName, peerMachineConfigNames: [] };
     this.kernelModuleName = this.options.kernelModuleName;
     this.kernelModuleImage = this.options.kernelModuleImage;
     this.inTreeModulesToRemove = Object.freeze([...this.options.inTreeModulesToRemove]) as string[];
@@ -313,16 +326,8 @@ export class Day1KernelModule extends Construct {
     this.workerImage = this.options.workerImage;
     this.moduleParameters = Object.freeze([...this.options.moduleParameters]) as string[];
 
-    this.gitOps = gitOpsPolicy(prefix, GitOpsStage.MACHINE_CONFIG, props, true);
-    const healthCheck = this.healthCheckProps(props);
-
     this.apiObject = new MachineConfig(this, 'Resource', {
-      metadata: resolveMetadata(prefix, props.metadata, {
-        name: this.machineConfigName,
-        nameField: 'machineConfigName',
-        requiredLabels: { [ROLE_LABEL]: this.poolName },
-        gitOps: this.gitOps,
-      }),
+      metadata: metadata!,
       // Known only once the app is complete: the replace unit is ordered against every other
       // Day 1 MachineConfig whose units run on the same nodes (peerMachineConfigNames).
       spec: { config: Lazy.any({ produce: () => this.synthesized().spec.config }) },
@@ -400,47 +405,50 @@ export class Day1KernelModule extends Construct {
    * name plus namespace is longer than 41 characters, or when an option is invalid
    */
   public handOverToKmm(options: HandOverToKmmOptions = {}): KmmHandOver {
-    const prefix = `${this.prefix}handOverToKmm options.`;
     if (this.handedOver) {
       throw new Error(`${this.prefix}handOverToKmm() was already called (it created ${this.handedOver.bootModuleConfig.node.path} `
         + `and ${this.handedOver.module.node.path}); a module is handed over to KMM once`);
     }
+    const problems = new ProblemCollector(this.node.path, HAND_OVER_FIELDS, 'handOverToKmm.');
     if (options === null || typeof options !== 'object') {
-      throw new Day1ValidationError(`${this.prefix}handOverToKmm options`, options, 'must be an object');
-    }
-    let selector: { [key: string]: string };
-    if (this.pool !== undefined) {
-      if (options.nodeSelector !== undefined) {
-        throw new Day1ValidationError(`${prefix}nodeSelector`, options.nodeSelector,
-          `must not be set: the module runs on pool ${JSON.stringify(this.poolName)}, whose node selector the KMM Module uses`);
-      }
-      selector = { ...this.pool.nodeSelector };
-    } else {
-      if (options.nodeSelector === undefined) {
-        throw new Day1ValidationError(`${prefix}nodeSelector`, undefined,
-          `is required: the module was given machineConfigPoolName ${JSON.stringify(this.poolName)}, `
-          + 'and the KMM Module must select the nodes of that pool (for example { "node-role.kubernetes.io/worker": "" })');
-      }
-      selector = checkSelector(`${prefix}nodeSelector`, options.nodeSelector);
+      problems.add('options', options, 'must be an object');
+      problems.throwIfAny();
     }
     // Everything is checked before the first child is created, so that a rejected call leaves
     // no half hand-over behind and can be corrected and repeated.
-    const namespace = options.namespace === undefined ? undefined : checkDns1123Label(`${prefix}namespace`, options.namespace);
+    const namespace = problems.check(() => optional('namespace', options.namespace, `the default namespace (${KMM_NAMESPACE})`, checkDns1123Label));
+    const derivedName = `the default name, derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set name explicitly`;
     const name = options.name === undefined
-      ? checkDns1123Label(`${prefix}name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set it explicitly)`,
-        dnsNameFromModuleName(this.kernelModuleName))
-      : checkDns1123Label(`${prefix}name`, options.name);
-    checkModuleNameLength(options.name === undefined ? `${prefix}name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)})` : `${prefix}name`,
-      name, namespace ?? KMM_NAMESPACE);
-    const imageRepoSecret = optionalDns1123Subdomain(`${prefix}imageRepoSecret`, options.imageRepoSecret);
-    const bootModuleConfigName = optionalDns1123Subdomain(`${prefix}bootModuleConfigName`, options.bootModuleConfigName);
-    if (options.fluxApplyIfNotPresent !== undefined && typeof options.fluxApplyIfNotPresent !== 'boolean') {
-      throw new Day1ValidationError(`${prefix}fluxApplyIfNotPresent`, options.fluxApplyIfNotPresent, 'must be a boolean');
+      ? problems.checkDerived(derivedName, () => checkDns1123Label('name', dnsNameFromModuleName(this.kernelModuleName)))
+      : problems.check(() => optional('name', options.name, 'the default name (the kernel module name, lowercase, "_" as "-")', checkDns1123Label));
+    if (name !== undefined && (namespace !== undefined || options.namespace === undefined)) {
+      const check = () => checkModuleNameLength('name', name, namespace ?? KMM_NAMESPACE);
+      if (options.name === undefined) problems.checkDerived(derivedName, check);
+      else problems.check(check);
     }
+    const imageRepoSecret = problems.check(() => optionalDns1123Subdomain('imageRepoSecret', options.imageRepoSecret, "the cluster's pull secret"));
+    const bootModuleConfigName = problems.check(() =>
+      optionalDns1123Subdomain('bootModuleConfigName', options.bootModuleConfigName, `the default name (the MachineConfig name, ${this.machineConfigName})`));
     if (options.scope !== undefined && !(Construct.isConstruct(options.scope) && options.scope.node.root === this.node.root)) {
-      throw new Day1ValidationError(`${prefix}scope`, Construct.isConstruct(options.scope) ? options.scope.node.path : options.scope,
+      problems.add('scope', Construct.isConstruct(options.scope) ? options.scope.node.path : options.scope,
         'must be a construct of the same app as this Day1KernelModule (for example a Chart of that app)');
     }
+    const fluxApplyIfNotPresent = problems.check(() => optionalBoolean('fluxApplyIfNotPresent', options.fluxApplyIfNotPresent, true));
+    let selector: { [key: string]: string } | undefined;
+    if (this.pool !== undefined) {
+      if (options.nodeSelector !== undefined) {
+        problems.add('nodeSelector', options.nodeSelector,
+          `must not be set: the module runs on pool ${JSON.stringify(this.poolName)}, whose node selector the KMM Module uses`);
+      }
+      selector = { ...this.pool.nodeSelector };
+    } else if (options.nodeSelector === undefined) {
+      problems.add('nodeSelector', undefined,
+        `is required: the module was given machineConfigPoolName ${JSON.stringify(this.poolName)}, `
+        + 'and the KMM Module must select the nodes of that pool (for example { "node-role.kubernetes.io/worker": "" })');
+    } else {
+      selector = problems.check(() => checkSelector('nodeSelector', options.nodeSelector));
+    }
+    problems.throwIfAny();
     // Outside this construct, the MachineConfig name (unique in the app) keeps two hand-overs
     // into one scope apart.
     const parent = options.scope === undefined ? this : new Construct(options.scope, this.machineConfigName);
@@ -461,13 +469,13 @@ export class Day1KernelModule extends Construct {
     const module = new KmmModule(parent, 'Module', {
       kernelModuleName: this.kernelModuleName,
       kernelModuleImage: this.kernelModuleImage,
-      selector,
+      selector: selector!,
       // None: KMM's worker would unload, at run time and on every node at once, the module
       // Day 1 loaded under the same name (it checks the .ko file, not what is loaded).
       firmwareFilesPath: this.options.firmwareFilesPath,
       moduleParameters: this.options.moduleParameters,
       imageRepoSecret,
-      metadata: { name, ...(namespace === undefined ? {} : { namespace }) },
+      metadata: { name: name!, ...(namespace === undefined ? {} : { namespace }) },
       syncWaves: this.gitOps.syncWaves,
       pruneProtection: this.gitOps.pruneProtection,
     });
@@ -479,7 +487,7 @@ export class Day1KernelModule extends Construct {
       orderAfter(bootModuleConfig, this.healthCheck);
       orderAfter(module, this.healthCheck);
     }
-    if (options.fluxApplyIfNotPresent ?? true) {
+    if (fluxApplyIfNotPresent) {
       for (const [key, value] of Object.entries(FLUX_APPLY_IF_NOT_PRESENT)) {
         if (this.apiObject.metadata.toJson().annotations?.[key] === undefined) {
           this.apiObject.metadata.addAnnotation(key, value);
@@ -498,52 +506,119 @@ export class Day1KernelModule extends Construct {
     return this.handedOver;
   }
 
-  /** The health check's props, checked before any object is created; undefined without `healthCheck`. */
-  private healthCheckProps(props: Day1KernelModuleProps): KernelModuleHealthCheckProps | undefined {
-    const prefix = this.prefix;
-    if (props.healthCheck !== undefined && typeof props.healthCheck !== 'boolean') {
-      throw new Day1ValidationError(`${prefix}healthCheck`, props.healthCheck, 'must be a boolean');
+  /** The pool's name, from `pool` or `machineConfigPoolName`; `undefined` when they are invalid. */
+  private checkPool(problems: ProblemCollector, props: Day1KernelModuleProps): string | undefined {
+    if (props.machineConfigPoolName === '') {
+      problems.add('machineConfigPoolName', '', props.pool === undefined
+        ? 'must not be empty: give the name of an existing MachineConfigPool (such as "worker"), or leave it out and give a pool'
+        : 'must not be empty: leave it out, the module runs on pool');
+      return undefined;
     }
+    if ((props.pool === undefined) === (props.machineConfigPoolName === undefined)) {
+      problems.add('pool', props.pool === undefined ? undefined : props.pool.node.path,
+        props.pool === undefined
+          ? 'give exactly one of pool (a KmmMachineConfigPool) and machineConfigPoolName (the name of an existing pool such as "worker"); neither is set'
+          : `give exactly one of pool and machineConfigPoolName; both are set (machineConfigPoolName ${JSON.stringify(props.machineConfigPoolName)})`);
+      return undefined;
+    }
+    // A pool's role is matched against pool names, which are lowercase object names.
+    return props.pool !== undefined ? props.pool.name : problems.check(() => checkDns1123Label('machineConfigPoolName', props.machineConfigPoolName));
+  }
+
+  /**
+   * The health check's props, checked into `problems` before any object is created;
+   * `undefined` without `healthCheck` (or when a problem was found).
+   */
+  private healthCheckProps(
+    problems: ProblemCollector,
+    props: Day1KernelModuleProps,
+    poolName: string | undefined,
+    machineConfigName: string | undefined,
+    gitOps: GitOpsPolicy | undefined,
+  ): KernelModuleHealthCheckProps | undefined {
+    const enabled = problems.check(() => optionalBoolean('healthCheck', props.healthCheck, false));
     const settings: Array<[string, unknown]> = [
       ['healthCheckImage', props.healthCheckImage],
       ['healthCheckNamespace', props.healthCheckNamespace],
       ['healthCheckNodeSelector', props.healthCheckNodeSelector],
       ['healthCheckTolerations', props.healthCheckTolerations],
     ];
-    if (props.healthCheck !== true) {
-      const given = settings.find(([, value]) => value !== undefined);
-      if (given !== undefined) {
-        throw new Day1ValidationError(`${prefix}${given[0]}`, given[1], 'has no effect without healthCheck: true; set healthCheck: true or remove it');
+    if (enabled === undefined) {
+      // healthCheck itself is invalid: whether the others have an effect is unknown.
+      return undefined;
+    }
+    if (!enabled) {
+      for (const [field, value] of settings.filter(([, v]) => v !== undefined)) {
+        problems.add(field, value, 'has no effect without healthCheck: true; set healthCheck: true or remove it');
       }
       return undefined;
     }
-    let nodeSelector: { [key: string]: string };
-    if (this.pool !== undefined) {
+    const before = problems.count;
+    const image = problems.check(() => optional('healthCheckImage', props.healthCheckImage, `the default image (${DEFAULT_HEALTH_CHECK_IMAGE})`, checkImageReference));
+    const namespace = problems.check(() =>
+      optional('healthCheckNamespace', props.healthCheckNamespace, `the default namespace (${DEFAULT_HEALTH_CHECK_NAMESPACE})`, checkDns1123Label));
+    let nodeSelector: { [key: string]: string } | undefined;
+    if (props.pool !== undefined) {
       if (props.healthCheckNodeSelector !== undefined) {
-        throw new Day1ValidationError(`${prefix}healthCheckNodeSelector`, props.healthCheckNodeSelector,
-          `must not be set: the module runs on pool ${JSON.stringify(this.poolName)}, whose node selector the health check uses`);
+        problems.add('healthCheckNodeSelector', props.healthCheckNodeSelector,
+          `must not be set: the module runs on pool ${JSON.stringify(props.pool.name)}, whose node selector the health check uses`);
       }
-      nodeSelector = { ...this.pool.nodeSelector };
-    } else {
+      nodeSelector = { ...props.pool.nodeSelector };
+    } else if (props.healthCheckNodeSelector !== undefined) {
+      nodeSelector = problems.check(() => checkSelector('healthCheckNodeSelector', props.healthCheckNodeSelector));
+    } else if (poolName !== undefined) {
       // By convention a pool selects its nodes by node-role.kubernetes.io/<pool> (worker and master
       // do). Nodes of custom pools keep their worker label and also receive the worker
       // MachineConfigs, so for `worker` too the derived selector matches the nodes that load it.
-      nodeSelector = checkSelector(`${prefix}healthCheckNodeSelector`,
-        props.healthCheckNodeSelector ?? { [`node-role.kubernetes.io/${this.poolName}`]: '' });
+      nodeSelector = problems.checkDerived(`the default health check node selector, derived from machineConfigPoolName ${JSON.stringify(poolName)}; `
+        + 'set healthCheckNodeSelector explicitly',
+      () => checkSelector('healthCheckNodeSelector', { [`node-role.kubernetes.io/${poolName}`]: '' }));
     }
-    const healthCheck: KernelModuleHealthCheckProps = {
-      kernelModuleName: this.options.kernelModuleName,
+    const kernelModuleName = ifValid(() => checkKernelModuleName('kernelModuleName', props.kernelModuleName));
+    if (problems.count > before || nodeSelector === undefined || kernelModuleName === undefined
+      || machineConfigName === undefined || gitOps === undefined) {
+      return undefined;
+    }
+    return {
+      kernelModuleName,
       nodeSelector,
-      name: healthCheckNameFor(this.machineConfigName),
-      image: props.healthCheckImage,
-      namespace: props.healthCheckNamespace,
+      name: healthCheckNameFor(machineConfigName),
+      image,
+      namespace,
       tolerations: props.healthCheckTolerations,
-      syncWaves: this.gitOps.syncWaves,
+      syncWaves: gitOps.syncWaves,
     };
-    return healthCheck;
   }
 }
 
+/** The fields of Day1KernelModuleProps in the order of the interface, inherited ones first. */
+const DAY1_KERNEL_MODULE_FIELDS: readonly string[] = [
+  ...MODULE_SETTINGS_FIELDS, 'pool', 'machineConfigPoolName', 'machineConfigName', 'metadata', 'syncWaves', 'pruneProtection',
+  'healthCheck', 'healthCheckImage', 'healthCheckNamespace', 'healthCheckNodeSelector', 'healthCheckTolerations',
+];
+
+/** The fields of HandOverToKmmOptions in the order of the interface. */
+const HAND_OVER_FIELDS: readonly string[] = [
+  'namespace', 'name', 'imageRepoSecret', 'bootModuleConfigName', 'scope', 'fluxApplyIfNotPresent', 'nodeSelector',
+];
+
+/**
+ * The MachineConfig name: the given one, or the default derived from the pool and the module
+ * name (only when both are valid: otherwise their own problems are the root cause).
+ */
+function checkMachineConfigNameProp(problems: ProblemCollector, props: Day1KernelModuleProps, poolName: string | undefined): string | undefined {
+  if (props.machineConfigName !== undefined && props.machineConfigName !== null) {
+    return problems.check(() => optional('machineConfigName', props.machineConfigName,
+      'the default name, 99-<pool name>-kmm-day1-<kernelModuleName>', checkMachineConfigName));
+  }
+  const kernelModuleName = ifValid(() => checkKernelModuleName('kernelModuleName', props.kernelModuleName));
+  if (poolName === undefined || kernelModuleName === undefined) {
+    return undefined;
+  }
+  return problems.checkDerived(`the default name, derived from pool ${JSON.stringify(poolName)} and kernelModuleName `
+    + `${JSON.stringify(kernelModuleName)}; set machineConfigName explicitly`,
+  () => checkMachineConfigName('machineConfigName', defaultMachineConfigName(poolName, kernelModuleName)));
+}
 
 /** Stable across synths: derived from values only, never from construct paths or order. */
 function defaultMachineConfigName(poolName: string, kernelModuleName: string): string {

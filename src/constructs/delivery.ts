@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { Day1KernelModule } from './day1-kernel-module';
 import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from './gitops';
 import { KernelModuleHealthCheck } from './health-check';
-import { Day1ValidationError, yamlReadsAsNumberOrDate } from '../validation';
+import { checkDns1123Label, checkDns1123Subdomain, Day1ValidationError, optional, ProblemCollector, yamlReadsAsNumberOrDate } from '../validation';
 
 /*
  * What the GitOps bootstrap constructs (ArgoCdApplication, FluxDelivery, GitOpsControllerAccess)
@@ -240,9 +240,35 @@ export function checkDuration(field: string, value: unknown): string {
   return duration;
 }
 
-/** A boolean prop, `fallback` when unset. */
-export function optionalBooleanProp(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'boolean') throw new Day1ValidationError(field, value, 'must be a boolean');
-  return value;
+/** The service account props of ArgoCdApplication and FluxDelivery, passed on to their GitOpsControllerAccess. */
+export interface ControllerAccountProps {
+  readonly controllerServiceAccountName?: string;
+  readonly controllerServiceAccountNamespace?: string;
+}
+
+/**
+ * Checks the controller service account props into `problems`: set only with controller access
+ * (`access` is `undefined` when `controllerAccess` itself is invalid: nothing is judged then),
+ * and then valid names.
+ */
+export function checkControllerAccountProps(
+  problems: ProblemCollector,
+  access: boolean | undefined,
+  props: ControllerAccountProps,
+  defaultName: string,
+  defaultNamespace: string,
+): void {
+  if (access === undefined) return;
+  if (!access) {
+    for (const [field, value] of [['controllerServiceAccountName', props.controllerServiceAccountName], ['controllerServiceAccountNamespace', props.controllerServiceAccountNamespace]]) {
+      if (value !== undefined) {
+        problems.add(field!, value, 'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
+      }
+    }
+    return;
+  }
+  problems.check(() => optional('controllerServiceAccountName', props.controllerServiceAccountName,
+    `the default service account (${defaultName})`, checkDns1123Subdomain));
+  problems.check(() => optional('controllerServiceAccountNamespace', props.controllerServiceAccountNamespace,
+    `the default namespace (${defaultNamespace})`, checkDns1123Label));
 }

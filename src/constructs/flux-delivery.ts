@@ -2,19 +2,19 @@ import { ApiObject, Lazy, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
 import {
+  checkControllerAccountProps,
   checkDuration,
   checkRepositoryPath,
   checkToken,
   deliveryStages,
   holdsHealthCheck,
-  optionalBooleanProp,
   registerBootstrap,
   Stage,
 } from './delivery';
-import { DEFAULT_FLUX_NAMESPACE, GitOpsController, GitOpsControllerAccess } from './gitops-controller-access';
+import { DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_FLUX_NAMESPACE, GitOpsController, GitOpsControllerAccess } from './gitops-controller-access';
 import { GitRepository } from '../imports/gitrepository-source.toolkit.fluxcd.io';
 import { Kustomization, KustomizationSpecSourceRefKind } from '../imports/kustomization-kustomize.toolkit.fluxcd.io';
-import { checkDns1123Label, checkDns1123Subdomain, Day1ValidationError, optionalDns1123Subdomain } from '../validation';
+import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, optionalDns1123Subdomain, ProblemCollector } from '../validation';
 
 const GIT_URL_RE = /^(http|https|ssh):\/\//;
 
@@ -36,8 +36,9 @@ export interface FluxDeliveryProps {
   readonly url: string;
 
   /**
-   * The app's output folder in that repository, relative to its root; each Kustomization
-   * applies one stage folder below it.
+   * The app's output folder in that repository, relative to its root.
+   *
+   * Each Kustomization applies one stage folder below it.
    *
    * @example 'clusters/prod/dist'
    */
@@ -45,6 +46,7 @@ export interface FluxDeliveryProps {
 
   /**
    * Branch that Flux syncs.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'main'
    */
@@ -52,6 +54,7 @@ export interface FluxDeliveryProps {
 
   /**
    * Name of a Secret in `namespace` with the credentials of the repository.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - a public repository
    */
@@ -59,6 +62,7 @@ export interface FluxDeliveryProps {
 
   /**
    * Namespace of the GitRepository and the Kustomizations.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'flux-system'
    */
@@ -66,6 +70,7 @@ export interface FluxDeliveryProps {
 
   /**
    * How often Flux fetches the repository.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default '5m'
    */
@@ -73,6 +78,7 @@ export interface FluxDeliveryProps {
 
   /**
    * How often each Kustomization re-applies its folder (and so reverts drift).
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default '10m'
    */
@@ -80,6 +86,7 @@ export interface FluxDeliveryProps {
 
   /**
    * How long a Kustomization waits for its objects to be ready, for stages without a health check.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default '10m'
    */
@@ -90,6 +97,7 @@ export interface FluxDeliveryProps {
    * DaemonSets are ready only once every node of the pool has rebooted into the module, one
    * node (or `maxUnavailable` nodes) at a time. A longer rollout is not an error: Flux reports
    * the stage not ready and tries again at the next interval.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default '3h'
    */
@@ -105,6 +113,7 @@ export interface FluxDeliveryProps {
 
   /**
    * The kustomize-controller's service account, bound by the `GitOpsControllerAccess`.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'kustomize-controller'
    */
@@ -112,6 +121,7 @@ export interface FluxDeliveryProps {
 
   /**
    * Namespace of the kustomize-controller's service account.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'flux-system'
    */
@@ -120,7 +130,9 @@ export interface FluxDeliveryProps {
 
 /**
  * Flux delivery of the app: a `GitRepository`, and one `Kustomization` per stage folder of the
- * app's output, each depending on the one before it (`dependsOn`, in the order cdk8s gives the
+ * app's output.
+ *
+ * Each Kustomization depends on the one before it (`dependsOn`, in the order cdk8s gives the
  * charts and numbers their folders), with `wait: true` (ready only once all its objects are)
  * and `prune: true` (the objects whose deletion disrupts the nodes carry
  * `kustomize.toolkit.fluxcd.io/prune: disabled`). Flux has no sync waves; this chain is its
@@ -153,36 +165,38 @@ export class FluxDelivery extends Construct {
   public readonly controllerAccess?: GitOpsControllerAccess;
 
   /**
-   * @throws Error naming the property when a property is invalid, or when the app has no
-   * stage to deliver yet
+   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field>
+   * <value>: <rule>`), or when the app has no stage to deliver yet
    */
   constructor(scope: Construct, id: string, props: FluxDeliveryProps) {
     super(scope, id);
     const prefix = `FluxDelivery "${this.node.path}": `;
+    const problems = new ProblemCollector(this.node.path, FLUX_DELIVERY_FIELDS);
     if (props === null || typeof props !== 'object') {
-      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+      problems.add('props', props, 'must be an object');
+      problems.throwIfAny();
     }
-    this.name = checkDns1123Label(`${prefix}name`, props.name);
-    this.namespace = checkDns1123Label(`${prefix}namespace`, props.namespace ?? DEFAULT_FLUX_NAMESPACE);
-    const url = checkToken(`${prefix}url`, props.url);
-    if (!GIT_URL_RE.test(url)) {
-      throw new Day1ValidationError(`${prefix}url`, url, 'must start with http://, https:// or ssh:// (Flux takes no other form)');
+    const name = problems.check(() => checkDns1123Label('name', props.name));
+    const url = problems.check(() => checkToken('url', props.url));
+    if (url !== undefined && !GIT_URL_RE.test(url)) {
+      problems.add('url', url, 'must start with http://, https:// or ssh:// (Flux takes no other form)');
     }
-    const path = checkRepositoryPath(`${prefix}path`, props.path);
-    const branch = checkToken(`${prefix}branch`, props.branch ?? 'main');
-    const secretName = optionalDns1123Subdomain(`${prefix}secretName`, props.secretName);
-    const sourceInterval = checkDuration(`${prefix}sourceInterval`, props.sourceInterval ?? '5m');
-    const interval = checkDuration(`${prefix}interval`, props.interval ?? '10m');
-    const timeout = checkDuration(`${prefix}timeout`, props.timeout ?? '10m');
-    const rolloutTimeout = checkDuration(`${prefix}rolloutTimeout`, props.rolloutTimeout ?? '3h');
-    const access = optionalBooleanProp(`${prefix}controllerAccess`, props.controllerAccess, true);
-    if (!access) {
-      for (const [field, value] of [['controllerServiceAccountName', props.controllerServiceAccountName], ['controllerServiceAccountNamespace', props.controllerServiceAccountNamespace]]) {
-        if (value !== undefined) {
-          throw new Day1ValidationError(`${prefix}${field}`, value, 'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
-        }
-      }
-    }
+    const path = problems.check(() => checkRepositoryPath('path', props.path));
+    const branch = problems.check(() => optional('branch', props.branch, 'the default branch (main)', checkToken) ?? 'main');
+    const secretName = problems.check(() => optionalDns1123Subdomain('secretName', props.secretName, 'no credentials (a public repository)'));
+    const namespace = problems.check(() =>
+      optional('namespace', props.namespace, `the default namespace (${DEFAULT_FLUX_NAMESPACE})`, checkDns1123Label) ?? DEFAULT_FLUX_NAMESPACE);
+    const duration = (field: string, value: string | undefined, fallback: string) =>
+      problems.check(() => optional(field, value, `the default (${fallback})`, checkDuration) ?? fallback);
+    const sourceInterval = duration('sourceInterval', props.sourceInterval, '5m');
+    const interval = duration('interval', props.interval, '10m');
+    const timeout = duration('timeout', props.timeout, '10m');
+    const rolloutTimeout = duration('rolloutTimeout', props.rolloutTimeout, '3h');
+    const access = problems.check(() => optionalBoolean('controllerAccess', props.controllerAccess, true));
+    checkControllerAccountProps(problems, access, props, DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_FLUX_NAMESPACE);
+    problems.throwIfAny();
+    this.name = name!;
+    this.namespace = namespace!;
     // This construct's own chart is a bootstrap chart from here on, so it is no stage.
     registerBootstrap(this, prefix);
     const stages = deliveryStages(this);
@@ -191,37 +205,42 @@ export class FluxDelivery extends Construct {
         + 'create FluxDelivery once the stage charts hold their objects (one Kustomization is made per stage)');
     }
 
+    const plan = stages.map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
+    const stageNames = new ProblemCollector(this.node.path, FLUX_DELIVERY_FIELDS);
+    const kustomizationNames = plan.map(({ chart }) => stageNames.checkDerived(
+      `the name of the Kustomization of the stage chart ${JSON.stringify(chart.node.path)}, <name>-<chart>; shorten name`,
+      () => checkDns1123Subdomain('name', `${this.name}-${Names.toDnsLabel(chart)}`)));
+    stageNames.throwIfAny();
+
     this.gitRepository = new GitRepository(this, 'Resource', {
       metadata: { name: this.name, namespace: this.namespace },
       spec: {
-        url,
-        interval: sourceInterval,
-        ref: { branch },
+        url: url!,
+        interval: sourceInterval!,
+        ref: { branch: branch! },
         ...(secretName === undefined ? {} : { secretRef: { name: secretName } }),
       },
     });
     claimObjectName(this, 'GitRepository', this.namespace, this.name, 'Give each FluxDelivery its own name.');
 
-    const plan = stages.map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
     const kustomizations: ApiObject[] = [];
     let previous: string | undefined;
     plan.forEach(({ chart, healthCheck }, index) => {
-      const name = checkDns1123Subdomain(`${prefix}name (with the stage chart ${JSON.stringify(chart.node.path)})`,
-        `${this.name}-${Names.toDnsLabel(chart)}`);
+      const kustomizationName = kustomizationNames[index]!;
       kustomizations.push(new Kustomization(this, `Stage${index}`, {
-        metadata: { name, namespace: this.namespace },
+        metadata: { name: kustomizationName, namespace: this.namespace },
         spec: {
           ...(previous === undefined ? {} : { dependsOn: [{ name: previous }] }),
-          interval,
+          interval: interval!,
           sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: this.name },
-          path: Lazy.any({ produce: () => `./${joinPath(path, this.folderOf(chart.node.path))}` }),
+          path: Lazy.any({ produce: () => `./${joinPath(path!, this.folderOf(chart.node.path))}` }),
           prune: true,
           wait: true,
-          timeout: healthCheck ? rolloutTimeout : timeout,
+          timeout: healthCheck ? rolloutTimeout! : timeout!,
         },
       }));
-      claimObjectName(this, 'Kustomization', this.namespace, name, 'Give each FluxDelivery its own name.');
-      previous = name;
+      claimObjectName(this, 'Kustomization', this.namespace, kustomizationName, 'Give each FluxDelivery its own name.');
+      previous = kustomizationName;
     });
     this.kustomizations = kustomizations;
 
@@ -262,3 +281,9 @@ export class FluxDelivery extends Construct {
 function joinPath(base: string, folder: string): string {
   return base === '.' ? folder : `${base}/${folder}`;
 }
+
+/** The fields of FluxDeliveryProps in the order of the interface. */
+const FLUX_DELIVERY_FIELDS: readonly string[] = [
+  'name', 'url', 'path', 'branch', 'secretName', 'namespace', 'sourceInterval', 'interval', 'timeout', 'rolloutTimeout',
+  'controllerAccess', 'controllerServiceAccountName', 'controllerServiceAccountNamespace',
+];

@@ -1,8 +1,8 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
-import { argoCdMayDelete, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete, optionalBooleanProp, registerBootstrap } from './delivery';
-import { checkDns1123Label, checkDns1123Subdomain, Day1ValidationError } from '../validation';
+import { argoCdMayDelete, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete, registerBootstrap } from './delivery';
+import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, ProblemCollector } from '../validation';
 
 /** The GitOps controller that applies the app, which decides what "pruning is on" means for an object. */
 export enum GitOpsController {
@@ -41,6 +41,7 @@ export interface GitOpsControllerAccessProps {
 
   /**
    * The controller's service account, which the ClusterRoleBinding binds.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - `openshift-gitops-argocd-application-controller` for Argo CD, `kustomize-controller` for Flux
    */
@@ -48,6 +49,7 @@ export interface GitOpsControllerAccessProps {
 
   /**
    * Namespace of that service account.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - `openshift-gitops` for Argo CD, `flux-system` for Flux
    */
@@ -108,29 +110,37 @@ export class GitOpsControllerAccess extends Construct {
   public readonly clusterRoleBinding: ApiObject;
 
   /**
-   * @throws Error naming the property when a property is invalid
+   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
    */
   constructor(scope: Construct, id: string, props: GitOpsControllerAccessProps) {
     super(scope, id);
     const prefix = `GitOpsControllerAccess "${this.node.path}": `;
+    const problems = new ProblemCollector(this.node.path, CONTROLLER_ACCESS_FIELDS);
     if (props === null || typeof props !== 'object') {
-      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+      problems.add('props', props, 'must be an object');
+      problems.throwIfAny();
     }
-    if (props.controller !== GitOpsController.ARGO_CD && props.controller !== GitOpsController.FLUX) {
-      throw new Day1ValidationError(`${prefix}controller`, props.controller, 'must be GitOpsController.ARGO_CD or GitOpsController.FLUX');
+    const known = props.controller === GitOpsController.ARGO_CD || props.controller === GitOpsController.FLUX;
+    if (!known) {
+      problems.add('controller', props.controller, 'must be GitOpsController.ARGO_CD or GitOpsController.FLUX');
     }
+    const argoCd = props.controller === GitOpsController.ARGO_CD;
+    const name = problems.check(() => checkDns1123Subdomain('name', props.name));
+    // The defaults depend on the controller: without a valid one, only the given values are judged.
+    const serviceAccountName = problems.check(() => optional('serviceAccountName', props.serviceAccountName, 'the controller\'s default service account', checkDns1123Subdomain)
+      ?? (argoCd ? DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT : DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT));
+    const serviceAccountNamespace = problems.check(() => optional('serviceAccountNamespace', props.serviceAccountNamespace, 'the controller\'s default namespace', checkDns1123Label)
+      ?? (argoCd ? DEFAULT_ARGOCD_NAMESPACE : DEFAULT_FLUX_NAMESPACE));
+    const finalizer = problems.check(() => optionalBoolean('argoCdResourcesFinalizer', props.argoCdResourcesFinalizer, false));
+    if (finalizer && known && !argoCd) {
+      problems.add('argoCdResourcesFinalizer', finalizer, 'applies to GitOpsController.ARGO_CD only');
+    }
+    problems.throwIfAny();
     this.controller = props.controller;
-    const argoCd = this.controller === GitOpsController.ARGO_CD;
-    this.name = checkDns1123Subdomain(`${prefix}name`, props.name);
-    this.serviceAccountName = checkDns1123Subdomain(`${prefix}serviceAccountName`,
-      props.serviceAccountName ?? (argoCd ? DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT : DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT));
-    this.serviceAccountNamespace = checkDns1123Label(`${prefix}serviceAccountNamespace`,
-      props.serviceAccountNamespace ?? (argoCd ? DEFAULT_ARGOCD_NAMESPACE : DEFAULT_FLUX_NAMESPACE));
-    const finalizer = optionalBooleanProp(`${prefix}argoCdResourcesFinalizer`, props.argoCdResourcesFinalizer, false);
-    if (finalizer && !argoCd) {
-      throw new Day1ValidationError(`${prefix}argoCdResourcesFinalizer`, finalizer, 'applies to GitOpsController.ARGO_CD only');
-    }
-    const mayDelete = argoCd ? (object: DeliveredObject) => argoCdMayDelete(object, finalizer) : fluxMayDelete;
+    this.name = name!;
+    this.serviceAccountName = serviceAccountName!;
+    this.serviceAccountNamespace = serviceAccountNamespace!;
+    const mayDelete = argoCd ? (object: DeliveredObject) => argoCdMayDelete(object, finalizer!) : fluxMayDelete;
 
     this.clusterRole = new ApiObject(this, 'ClusterRole', {
       apiVersion: `${RBAC_GROUP}/v1`,
@@ -177,3 +187,6 @@ function policyRules(objects: DeliveredObject[], mayDelete: (object: DeliveredOb
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** The fields of GitOpsControllerAccessProps in the order of the interface. */
+const CONTROLLER_ACCESS_FIELDS: readonly string[] = ['controller', 'name', 'serviceAccountName', 'serviceAccountNamespace', 'argoCdResourcesFinalizer'];

@@ -1,4 +1,4 @@
-import { Day1ValidationError } from '../validation';
+import { Day1ValidationError, optionalBoolean, ProblemCollector } from '../validation';
 
 /*
  * The GitOps annotations of every object this library emits, in one place: Argo CD sync waves
@@ -77,14 +77,14 @@ export interface GitOpsSwitches {
  * The policy of one object from its construct's props; `pruneProtection` defaults to
  * `protectByDefault` (objects whose deletion is harmless are not protected).
  *
- * @throws Day1ValidationError when a switch is not a boolean
+ * @throws Day1ValidationError naming each switch that is not a boolean
  */
 export function gitOpsPolicy(prefix: string, stage: GitOpsStage, props: GitOpsSwitches, protectByDefault: boolean): GitOpsPolicy {
-  return {
-    stage,
-    syncWaves: optionalBoolean(`${prefix}syncWaves`, props.syncWaves, true),
-    pruneProtection: optionalBoolean(`${prefix}pruneProtection`, props.pruneProtection, protectByDefault),
-  };
+  const problems = new ProblemCollector();
+  const syncWaves = problems.check(() => optionalBoolean(`${prefix}syncWaves`, props.syncWaves, true));
+  const pruneProtection = problems.check(() => optionalBoolean(`${prefix}pruneProtection`, props.pruneProtection, protectByDefault));
+  problems.throwIfAny();
+  return { stage, syncWaves: syncWaves!, pruneProtection: pruneProtection! };
 }
 
 /**
@@ -94,7 +94,7 @@ export function gitOpsPolicy(prefix: string, stage: GitOpsStage, props: GitOpsSw
  * appended; a user annotation that would re-enable pruning while `pruneProtection` is on is
  * rejected, because it would silently undo the protection.
  *
- * @throws Day1ValidationError naming the annotation
+ * @throws Day1ValidationError naming each annotation that would undo the protection
  */
 export function withGitOpsAnnotations(prefix: string, annotations: { [key: string]: string }, policy: GitOpsPolicy): { [key: string]: string } {
   const defaults: { [key: string]: string } = {};
@@ -104,13 +104,16 @@ export function withGitOpsAnnotations(prefix: string, annotations: { [key: strin
   if (!policy.pruneProtection) {
     return { ...defaults, ...annotations };
   }
-  const field = (key: string) => `${prefix}metadata.annotations["${key}"]`;
+  const field = (key: string) => `${prefix}metadata.annotations[${JSON.stringify(key)}]`;
+  const problems = new ProblemCollector();
+  const syncOptions = problems.check(() => protectedSyncOptions(field(ARGOCD_SYNC_OPTIONS_ANNOTATION), annotations[ARGOCD_SYNC_OPTIONS_ANNOTATION]));
   const flux = annotations[FLUX_PRUNE_ANNOTATION];
   if (flux !== undefined && flux !== 'disabled') {
-    throw new Day1ValidationError(field(FLUX_PRUNE_ANNOTATION), flux,
+    problems.add(field(FLUX_PRUNE_ANNOTATION), flux,
       'must be "disabled" while pruneProtection is on (deleting this object reboots or disrupts the nodes); set pruneProtection: false to let Flux delete it');
   }
-  defaults[ARGOCD_SYNC_OPTIONS_ANNOTATION] = protectedSyncOptions(field(ARGOCD_SYNC_OPTIONS_ANNOTATION), annotations[ARGOCD_SYNC_OPTIONS_ANNOTATION]);
+  problems.throwIfAny();
+  defaults[ARGOCD_SYNC_OPTIONS_ANNOTATION] = syncOptions!;
   defaults[FLUX_PRUNE_ANNOTATION] = 'disabled';
   return { ...defaults, ...annotations, [ARGOCD_SYNC_OPTIONS_ANNOTATION]: defaults[ARGOCD_SYNC_OPTIONS_ANNOTATION] };
 }
@@ -150,13 +153,3 @@ export const FLUX_APPLY_IF_NOT_PRESENT = { [FLUX_SSA_ANNOTATION]: 'IfNotPresent'
  * would replace with an empty string.
  */
 export const FLUX_SUBSTITUTE_DISABLED = { 'kustomize.toolkit.fluxcd.io/substitute': 'disabled' } as const;
-
-function optionalBoolean(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null) {
-    return fallback;
-  }
-  if (typeof value !== 'boolean') {
-    throw new Day1ValidationError(field, value, 'must be a boolean');
-  }
-  return value;
-}

@@ -6,7 +6,7 @@ import { MaxUnavailable } from './max-unavailable';
 import { checkSelector, resolveMetadata } from './metadata';
 import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../imports/machineconfigpool-machineconfiguration.openshift.io';
 import { ROLE_LABEL } from '../machine-config';
-import { checkDns1123Label, Day1ValidationError } from '../validation';
+import { checkDns1123Label, Day1ValidationError, optional, optionalBoolean, ProblemCollector } from '../validation';
 
 /** The pools every OpenShift cluster already has; a custom pool must not replace them. */
 const BUILT_IN_POOLS = ['master', 'worker'];
@@ -24,6 +24,7 @@ export interface KmmMachineConfigPoolProps {
   /**
    * The role whose MachineConfigs the pool's nodes keep receiving besides its own (the
    * operating system, kubelet and cluster-wide settings).
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default 'worker'
    */
@@ -68,9 +69,10 @@ export interface KmmMachineConfigPoolProps {
   readonly syncWaves?: boolean;
 
   /**
-   * Whether Argo CD and Flux are told never to delete the pool
-   * (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`,
-   * `kustomize.toolkit.fluxcd.io/prune: disabled`). Deleting a custom pool moves its nodes
+   * Whether Argo CD and Flux are told never to delete the pool.
+   *
+   * The annotations are `argocd.argoproj.io/sync-options: Prune=false,Delete=false` and
+   * `kustomize.toolkit.fluxcd.io/prune: disabled`. Deleting a custom pool moves its nodes
    * back to the `worker` pool, which reboots them without the pool's MachineConfigs (and so
    * without the module); with protection, removing the pool from Git leaves it in place
    * until someone deletes it on purpose.
@@ -105,38 +107,43 @@ export class KmmMachineConfigPool extends Construct {
   public readonly apiObject: ApiObject;
 
   /**
-   * @throws Error naming the property when a property is invalid
+   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
    */
   constructor(scope: Construct, id: string, props: KmmMachineConfigPoolProps) {
     super(scope, id);
-    const prefix = `KmmMachineConfigPool "${this.node.path}": `;
+    const problems = new ProblemCollector(this.node.path, POOL_FIELDS);
     if (props === null || typeof props !== 'object') {
-      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+      problems.add('props', props, 'must be an object');
+      problems.throwIfAny();
     }
-    this.name = checkDns1123Label(`${prefix}name`, props.name);
-    this.baseRole = checkDns1123Label(`${prefix}baseRole`, props.baseRole ?? 'worker');
-    if (BUILT_IN_POOLS.includes(this.name)) {
-      throw new Day1ValidationError(`${prefix}name`, this.name,
+    let name = problems.check(() => checkDns1123Label('name', props.name));
+    if (name !== undefined && BUILT_IN_POOLS.includes(name)) {
+      problems.add('name', name,
         `must not be a built-in pool (${BUILT_IN_POOLS.join(', ')}): the cluster already has it; to load a module on all its nodes, `
-        + `give the Day1KernelModule machineConfigPoolName: '${this.name}' instead of a pool`);
+        + `give the Day1KernelModule machineConfigPoolName: '${name}' instead of a pool`);
+      name = undefined;
     }
-    if (this.baseRole === this.name) {
-      throw new Day1ValidationError(`${prefix}baseRole`, this.baseRole, 'must differ from name: the pool applies the MachineConfigs of both roles');
+    const baseRole = problems.check(() => optional('baseRole', props.baseRole, 'the default base role (worker)', checkDns1123Label) ?? 'worker');
+    if (name !== undefined && baseRole === name) {
+      problems.add('baseRole', baseRole, 'must differ from name: the pool applies the MachineConfigs of both roles');
     }
-    this.nodeSelector = Object.freeze(checkSelector(`${prefix}nodeSelector`,
-      props.nodeSelector ?? { [`node-role.kubernetes.io/${this.name}`]: '' }));
-    this.maxUnavailable = checkMaxUnavailable(`${prefix}maxUnavailable`, props.maxUnavailable);
-    if (props.paused !== undefined && typeof props.paused !== 'boolean') {
-      throw new Day1ValidationError(`${prefix}paused`, props.paused, 'must be a boolean');
-    }
-    this.paused = props.paused ?? false;
+    const nodeSelector = props.nodeSelector !== undefined
+      ? problems.check(() => checkSelector('nodeSelector', props.nodeSelector))
+      : name === undefined ? undefined : problems.checkDerived(`the default node selector, derived from name ${JSON.stringify(name)}; set nodeSelector explicitly`,
+        () => checkSelector('nodeSelector', { [`node-role.kubernetes.io/${name}`]: '' }));
+    const maxUnavailable = problems.check(() => checkMaxUnavailable('maxUnavailable', props.maxUnavailable));
+    const paused = problems.check(() => optionalBoolean('paused', props.paused, false));
+    const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.MACHINE_CONFIG_POOL, props, true));
+    const metadata = problems.check(() => resolveMetadata('', props.metadata, { name, nameField: 'name', gitOps }));
+    problems.throwIfAny();
+    this.name = name!;
+    this.baseRole = baseRole!;
+    this.nodeSelector = Object.freeze(nodeSelector!);
+    this.maxUnavailable = maxUnavailable!;
+    this.paused = paused!;
 
     this.apiObject = new MachineConfigPool(this, 'Resource', {
-      metadata: resolveMetadata(prefix, props.metadata, {
-        name: this.name,
-        nameField: 'name',
-        gitOps: gitOpsPolicy(prefix, GitOpsStage.MACHINE_CONFIG_POOL, props, true),
-      }),
+      metadata: metadata!,
       spec: {
         machineConfigSelector: {
           matchExpressions: [{ key: ROLE_LABEL, operator: 'In', values: [this.baseRole, this.name] }],
@@ -152,6 +159,9 @@ export class KmmMachineConfigPool extends Construct {
     registerPool(this, this.name, [this.baseRole, this.name], this.apiObject);
   }
 }
+
+/** The fields of KmmMachineConfigPoolProps in the order of the interface. */
+const POOL_FIELDS: readonly string[] = ['name', 'baseRole', 'nodeSelector', 'maxUnavailable', 'paused', 'metadata', 'syncWaves', 'pruneProtection'];
 
 /** Duck-typed, because a second copy of this library in node_modules defeats `instanceof`. */
 function checkMaxUnavailable(field: string, value: MaxUnavailable | undefined): MaxUnavailable {

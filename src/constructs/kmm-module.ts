@@ -4,7 +4,7 @@ import { claimObjectName } from './conflicts';
 import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from './gitops';
 import { checkModuleNameLength, checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import * as kmm from '../imports/module-kmm.sigs.x-k8s.io';
-import { checkDns1123Label, Day1ValidationError, optionalString, validateModuleSettings } from '../validation';
+import { checkDns1123Label, checkKernelModuleName, collectModuleSettings, ifValid, optionalDns1123Subdomain, ProblemCollector } from '../validation';
 
 /** The namespace the KMM operator is installed in on OpenShift. */
 export const KMM_NAMESPACE = 'openshift-kmm';
@@ -47,6 +47,7 @@ export interface KmmModuleProps {
 
   /**
    * Directory of firmware files inside the module image, copied to the node for the kernel.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - no firmware
    */
@@ -61,6 +62,7 @@ export interface KmmModuleProps {
 
   /**
    * Name of a Secret in the Module's namespace with the credentials to pull the module image.
+   * An empty string is rejected: leave the property out for the default.
    *
    * @default - the image is pulled with the cluster's pull secret
    */
@@ -86,9 +88,10 @@ export interface KmmModuleProps {
   readonly syncWaves?: boolean;
 
   /**
-   * Whether Argo CD and Flux are told never to delete the Module
-   * (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`,
-   * `kustomize.toolkit.fluxcd.io/prune: disabled`). When a Module is deleted, KMM unloads the
+   * Whether Argo CD and Flux are told never to delete the Module.
+   *
+   * The annotations are `argocd.argoproj.io/sync-options: Prune=false,Delete=false` and
+   * `kustomize.toolkit.fluxcd.io/prune: disabled`. When a Module is deleted, KMM unloads the
    * module from every selected node at run time; for a NIC driver that takes the nodes off
    * the network.
    *
@@ -122,57 +125,69 @@ export class KmmModule extends Construct {
   public readonly apiObject: ApiObject;
 
   /**
-   * @throws Error naming the property when a property is invalid
+   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
    */
   constructor(scope: Construct, id: string, props: KmmModuleProps) {
     super(scope, id);
-    const prefix = `KmmModule "${this.node.path}": `;
+    const problems = new ProblemCollector(this.node.path, KMM_MODULE_FIELDS);
     if (props === null || typeof props !== 'object') {
-      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+      problems.add('props', props, 'must be an object');
+      problems.throwIfAny();
     }
-    const settings = validateModuleSettings({
+    const settings = collectModuleSettings(problems, {
       kernelModuleImage: props.kernelModuleImage,
       kernelModuleName: props.kernelModuleName,
       inTreeModulesToRemove: props.inTreeModulesToRemove,
       firmwareFilesPath: props.firmwareFilesPath,
       moduleParameters: props.moduleParameters,
-    }, prefix);
-    this.kernelModuleName = settings.kernelModuleName;
-    this.kernelModuleImage = settings.kernelModuleImage;
-    this.selector = Object.freeze(checkSelector(`${prefix}selector`, props.selector));
-    const imageRepoSecret = optionalString(`${prefix}imageRepoSecret`, props.imageRepoSecret);
+    });
+    const selector = problems.check(() => checkSelector('selector', props.selector));
+    const imageRepoSecret = problems.check(() => optionalDns1123Subdomain('imageRepoSecret', props.imageRepoSecret, "the cluster's pull secret"));
 
-    const given = props.metadata?.name;
     // KMM puts the Module name into label keys and pod names, so it must be a DNS-1123 label.
-    this.name = given === undefined
-      ? checkDns1123Label(`${prefix}metadata.name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set it explicitly)`,
-        dnsNameFromModuleName(this.kernelModuleName))
-      : checkDns1123Label(`${prefix}metadata.name`, given);
-    const metadata = resolveMetadata(prefix, props.metadata, {
-      name: this.name,
+    const given = props.metadata?.name;
+    const kernelModuleName = ifValid(() => checkKernelModuleName('kernelModuleName', props.kernelModuleName));
+    const derivedName = `the default name, derived from kernelModuleName ${JSON.stringify(kernelModuleName)}; set metadata.name explicitly`;
+    const name = given !== undefined
+      ? problems.check(() => checkDns1123Label('metadata.name', given))
+      : kernelModuleName === undefined ? undefined
+        : problems.checkDerived(derivedName, () => checkDns1123Label('metadata.name', dnsNameFromModuleName(kernelModuleName)));
+    const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.KMM, props, true));
+    const metadata = problems.check(() => resolveMetadata('', props.metadata, {
+      name,
       nameField: 'metadata.name',
       defaultNamespace: KMM_NAMESPACE,
       defaultAnnotations: { ...FLUX_SUBSTITUTE_DISABLED },
-      gitOps: gitOpsPolicy(prefix, GitOpsStage.KMM, props, true),
-    });
-    this.namespace = metadata.namespace!;
-    checkModuleNameLength(`${prefix}metadata.name`, this.name, this.namespace);
+      gitOps,
+    }));
+    const namespace = ifValid(() => checkDns1123Label('metadata.namespace', props.metadata?.namespace ?? KMM_NAMESPACE));
+    if (name !== undefined && namespace !== undefined) {
+      const check = () => checkModuleNameLength('metadata.name', name, namespace);
+      if (given === undefined) problems.checkDerived(derivedName, check);
+      else problems.check(check);
+    }
+    problems.throwIfAny();
+    this.kernelModuleName = settings!.kernelModuleName;
+    this.kernelModuleImage = settings!.kernelModuleImage;
+    this.selector = Object.freeze(selector!);
+    this.name = name!;
+    this.namespace = metadata!.namespace!;
 
     this.apiObject = new kmm.Module(this, 'Resource', {
-      metadata,
+      metadata: metadata!,
       spec: {
         moduleLoader: {
           container: {
             modprobe: {
-              moduleName: settings.kernelModuleName,
+              moduleName: settings!.kernelModuleName,
               // The CRD's default today, written out because the image layout (/opt/lib/modules)
               // is shared with the Day 1 worker, whose config sets dirName: /opt explicitly.
               dirName: '/opt',
-              ...(settings.firmwareFilesPath === undefined ? {} : { firmwarePath: settings.firmwareFilesPath }),
-              ...(settings.moduleParameters.length === 0 ? {} : { parameters: settings.moduleParameters }),
+              ...(settings!.firmwareFilesPath === undefined ? {} : { firmwarePath: settings!.firmwareFilesPath }),
+              ...(settings!.moduleParameters.length === 0 ? {} : { parameters: settings!.moduleParameters }),
             },
-            ...(settings.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings.inTreeModulesToRemove }),
-            kernelMappings: [{ regexp: '^.+$', containerImage: `${settings.kernelModuleImage}:${KERNEL_VERSION_TAG}` }],
+            ...(settings!.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings!.inTreeModulesToRemove }),
+            kernelMappings: [{ regexp: '^.+$', containerImage: `${settings!.kernelModuleImage}:${KERNEL_VERSION_TAG}` }],
           },
         },
         ...(imageRepoSecret === undefined ? {} : { imageRepoSecret: { name: imageRepoSecret } }),
@@ -183,3 +198,9 @@ export class KmmModule extends Construct {
       'Set metadata.name (or the name option of handOverToKmm) so that each Module has its own name.');
   }
 }
+
+/** The fields of KmmModuleProps in the order of the interface. */
+const KMM_MODULE_FIELDS: readonly string[] = [
+  'kernelModuleName', 'kernelModuleImage', 'selector', 'inTreeModulesToRemove', 'firmwareFilesPath', 'moduleParameters',
+  'imageRepoSecret', 'metadata', 'syncWaves', 'pruneProtection',
+];

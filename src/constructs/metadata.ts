@@ -1,6 +1,6 @@
 import { ApiObjectMetadata } from 'cdk8s';
 import { GitOpsPolicy, withGitOpsAnnotations } from './gitops';
-import { checkDns1123Label, checkDns1123Subdomain, checkLabelKey, checkLabelValue, Day1ValidationError } from '../validation';
+import { checkDns1123Label, checkDns1123Subdomain, checkLabelKey, checkLabelValue, Day1ValidationError, ProblemCollector } from '../validation';
 
 /*
  * The one place where object metadata is assembled, so that the GitOps defaults (sync waves,
@@ -10,8 +10,12 @@ import { checkDns1123Label, checkDns1123Subdomain, checkLabelKey, checkLabelValu
 
 /** What a construct decides about its object's metadata; the user's metadata is merged into it. */
 export interface MetadataPlan {
-  /** `metadata.name`, already decided (and validated) by the construct. */
-  readonly name: string;
+  /**
+   * `metadata.name`, already decided (and validated) by the construct; `undefined` when the
+   * fields it derives from are invalid (their problems are reported, so no check here
+   * compares against it).
+   */
+  readonly name: string | undefined;
   /** Field that sets the name, for the error when `metadata.name` disagrees with it. */
   readonly nameField: string;
   /** Namespace used when the user sets none; `undefined` for a cluster-scoped object. */
@@ -20,9 +24,15 @@ export interface MetadataPlan {
   readonly defaultLabels?: { [key: string]: string };
   /** Annotations the user may override (defaults). */
   readonly defaultAnnotations?: { [key: string]: string };
-  /** Labels a consumer relies on (e.g. the MachineConfigPool role): the user may not change them. */
-  readonly requiredLabels?: { [key: string]: string };
-  /** The GitOps annotations of the object, added underneath the user's annotations. */
+  /**
+   * Labels a consumer relies on (e.g. the MachineConfigPool role): the user may not change
+   * them. A label whose value is `undefined` (derived from an invalid field) is not compared.
+   */
+  readonly requiredLabels?: { [key: string]: string | undefined };
+  /**
+   * The GitOps annotations of the object, added underneath the user's annotations;
+   * `undefined` when the switches are invalid (the annotations are then not checked against them).
+   */
   readonly gitOps?: GitOpsPolicy;
 }
 
@@ -30,44 +40,47 @@ export interface MetadataPlan {
  * `GitOps defaults < defaults < user metadata < required labels`, with the conflicts that would
  * silently break the object (or its prune protection) rejected instead of overridden.
  *
- * @param prefix prepended to field names in errors (the construct's kind and path)
- * @throws Day1ValidationError naming the metadata field
+ * @param prefix prepended to field names in errors
+ * @throws Day1ValidationError with every problem of the metadata
  */
 export function resolveMetadata(prefix: string, user: ApiObjectMetadata | undefined, plan: MetadataPlan): ApiObjectMetadata {
+  const problems = new ProblemCollector();
   const given: ApiObjectMetadata = user ?? {};
   if (given.name !== undefined) {
-    checkDns1123Subdomain(`${prefix}metadata.name`, given.name);
-  }
-  if (given.name !== undefined && given.name !== plan.name) {
-    throw new Day1ValidationError(`${prefix}metadata.name`, given.name,
-      `must not differ from ${plan.nameField} (${JSON.stringify(plan.name)}); set ${plan.nameField} instead`);
+    const name = problems.check(() => checkDns1123Subdomain(`${prefix}metadata.name`, given.name));
+    if (name !== undefined && plan.name !== undefined && name !== plan.name) {
+      problems.add(`${prefix}metadata.name`, given.name, `must not differ from ${plan.nameField} (${JSON.stringify(plan.name)}); set ${plan.nameField} instead`);
+    }
   }
   let namespace: string | undefined;
   if (plan.defaultNamespace === undefined) {
     if (given.namespace !== undefined) {
-      throw new Day1ValidationError(`${prefix}metadata.namespace`, given.namespace, 'must not be set: the object is cluster-scoped');
+      problems.add(`${prefix}metadata.namespace`, given.namespace, 'must not be set: the object is cluster-scoped');
     }
   } else {
-    namespace = checkDns1123Label(`${prefix}metadata.namespace`, given.namespace ?? plan.defaultNamespace);
+    namespace = problems.check(() => checkDns1123Label(`${prefix}metadata.namespace`, given.namespace ?? plan.defaultNamespace));
   }
-  const required = plan.requiredLabels ?? {};
-  for (const [key, value] of Object.entries(required)) {
+  const required: { [key: string]: string } = {};
+  for (const [key, value] of Object.entries(plan.requiredLabels ?? {})) {
+    if (value === undefined) continue;
+    required[key] = value;
     const wanted = given.labels?.[key];
     if (wanted !== undefined && wanted !== value) {
-      throw new Day1ValidationError(`${prefix}metadata.labels["${key}"]`, wanted,
+      problems.add(`${prefix}metadata.labels[${JSON.stringify(key)}]`, wanted,
         `must not be set to another value than ${JSON.stringify(value)}: this label is derived from the construct's properties`);
     }
   }
   const { name: _name, namespace: _namespace, labels: userLabels, annotations: userAnnotations, ...rest } = given;
   const labels = { ...plan.defaultLabels, ...userLabels, ...required };
   const merged = { ...plan.defaultAnnotations, ...userAnnotations };
-  const annotations = plan.gitOps === undefined ? merged : withGitOpsAnnotations(prefix, merged, plan.gitOps);
+  const annotations = plan.gitOps === undefined ? merged : problems.check(() => withGitOpsAnnotations(prefix, merged, plan.gitOps!));
+  problems.throwIfAny();
   return {
     ...rest,
     name: plan.name,
     ...(namespace === undefined ? {} : { namespace }),
     ...(Object.keys(labels).length === 0 ? {} : { labels }),
-    ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+    ...(Object.keys(annotations!).length === 0 ? {} : { annotations }),
   };
 }
 
@@ -76,7 +89,7 @@ export function resolveMetadata(prefix: string, user: ApiObjectMetadata | undefi
  * selects every node of the cluster, which is never what a kernel module hand-over or a
  * custom pool means, so it is rejected.
  *
- * @throws Day1ValidationError naming the selector entry
+ * @throws Day1ValidationError naming every bad selector entry
  */
 export function checkSelector(field: string, value: unknown): { [key: string]: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -86,12 +99,18 @@ export function checkSelector(field: string, value: unknown): { [key: string]: s
   if (entries.length === 0) {
     throw new Day1ValidationError(field, value, 'must not be empty: an empty selector matches every node of the cluster');
   }
+  const problems = new ProblemCollector();
   const selector: { [key: string]: string } = {};
   for (const [key, v] of entries) {
-    checkLabelKey(`${field}["${key}"]`, key);
+    const keyOk = problems.check(() => checkLabelKey(`${field}[${JSON.stringify(key)}]`, key)) !== undefined;
     // Role labels such as node-role.kubernetes.io/<role> carry the empty value, which is valid.
-    selector[key] = v === '' ? '' : checkLabelValue(`${field}["${key}"]`, v);
+    // A bad key is the root cause: its value is not judged as well.
+    if (keyOk) {
+      const checked = v === '' ? '' : problems.check(() => checkLabelValue(`${field}[${JSON.stringify(key)}]`, v));
+      if (checked !== undefined) selector[key] = checked;
+    }
   }
+  problems.throwIfAny();
   return selector;
 }
 

@@ -77,7 +77,7 @@ export function machineConfigFromValidated(options: ValidatedMachineConfigOption
 /**
  * The Ignition config (spec 3.2.0) that a Day 1 MachineConfig carries in `spec.config`.
  *
- * @throws Error naming the field when an option is invalid
+ * @throws Day1ValidationError listing every invalid option, one line each (see `produceMachineConfig`)
  */
 export function renderDay1Ignition(options: ProduceMachineConfigOptions): IgnitionConfig {
   return ignitionFromValidated(validateMachineConfigOptions(options));
@@ -176,7 +176,11 @@ function machineConfigYaml(manifest: MachineConfigManifest): string {
  * counterpart of KMM's `mcproducer.ProduceMachineConfig`. One document, trailing newline,
  * the same bytes for the same options.
  *
- * @throws Error naming the field, the value and the rule when an option is invalid
+ * Invalid options are all reported in one `Day1ValidationError`, one line per problem in the
+ * order of `ProduceMachineConfigOptions` (then list index), each `Invalid <field> <value>: <rule>`
+ * without a path prefix: the options of a call have no construct path.
+ *
+ * @throws Day1ValidationError listing every invalid option, one line each
  */
 export function produceMachineConfig(options: ProduceMachineConfigOptions): string {
   return machineConfigYaml(machineConfigFromValidated(validateMachineConfigOptions(options)));

@@ -28,8 +28,10 @@ export enum MachineConfigConflictKind {
 /** Options of `mergeMachineConfigs`. */
 export interface MergeMachineConfigsOptions {
   /**
-   * The role whose MachineConfigs the MCO merges first (`machineconfiguration.openshift.io/role`
-   * label); every other MachineConfig of the list comes after them.
+   * The role whose MachineConfigs the MCO merges first, by their
+   * `machineconfiguration.openshift.io/role` label.
+   *
+   * Every other MachineConfig of the list comes after them.
    *
    * @default 'worker'
    */
@@ -531,9 +533,11 @@ function findConflicts(ordered: readonly Parsed[], sources: Sources, files: Read
  */
 export class MachineConfigMerge {
   /**
-   * Merges a pool's MachineConfigs as the MCO does (base-role ones first, then the rest, each
-   * by name; files by path and units by name, field by field) and reports every conflict
-   * between a foreign MachineConfig and a Day 1 MachineConfig of the list.
+   * Merges a pool's MachineConfigs as the MCO does and reports every conflict between a
+   * foreign MachineConfig and a Day 1 MachineConfig of the list.
+   *
+   * The order is that of the MCO: base-role ones first, then the rest, each group by name,
+   * files merged by path and units by name, field by field.
    *
    * @param machineConfigs the pool's MachineConfig objects (parsed YAML or `ApiObject.toJson()`)
    * @throws Error naming the field when an object is not a MachineConfig

@@ -1,6 +1,6 @@
 import { produceMachineConfig, renderDay1Ignition } from './generator';
 import { IgnitionConfig } from '../ignition';
-import { ProduceMachineConfigOptions } from '../validation';
+import { machineConfigOptionProblems, ProduceMachineConfigOptions, ValidationProblem } from '../validation';
 
 /**
  * The Day 1 MachineConfig generator for every jsii language (free functions exist only in
@@ -11,7 +11,7 @@ export class Day1MachineConfigProducer {
   /**
    * The MachineConfig YAML that loads one out-of-tree kernel module at boot.
    *
-   * @throws Error naming the field, the value and the rule when an option is invalid
+   * @throws Error listing every invalid option, one line each: `Invalid <field> <value>: <rule>`
    */
   public static produce(options: ProduceMachineConfigOptions): string {
     return produceMachineConfig(options);
@@ -20,10 +20,21 @@ export class Day1MachineConfigProducer {
   /**
    * The Ignition config (spec 3.2.0) that the MachineConfig carries in `spec.config`.
    *
-   * @throws Error naming the field, the value and the rule when an option is invalid
+   * @throws Error listing every invalid option, one line each: `Invalid <field> <value>: <rule>`
    */
   public static renderIgnition(options: ProduceMachineConfigOptions): IgnitionConfig {
     return renderDay1Ignition(options);
+  }
+
+  /**
+   * Every problem `produce` would report for these options, without throwing.
+   *
+   * The list is empty when the options are valid. Problems come in the order of
+   * `ProduceMachineConfigOptions` (inherited fields first, then list index), the same problems
+   * and order as the lines of the error that `produce` and `renderIgnition` throw.
+   */
+  public static validate(options: ProduceMachineConfigOptions): ValidationProblem[] {
+    return machineConfigOptionProblems(options);
   }
 
   private constructor() {}

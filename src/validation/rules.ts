@@ -1,8 +1,9 @@
-import { Day1ValidationError } from './error';
+import { Day1ValidationError, ProblemCollector } from './error';
 import { yamlReadsAsNumberOrDate } from './yaml-text';
 
 /*
- * Field rules. Each check throws a Day1ValidationError naming the field; the regular
+ * Field rules. Each check throws a Day1ValidationError naming the field (callers gather several
+ * with a ProblemCollector, so that every problem of a call is reported at once); the regular
  * expressions follow the grammars of the systems that consume the value (OCI distribution
  * references, Kubernetes names, Linux module names), narrowed where the value later travels
  * through a systemd unit and a root shell script.
@@ -223,26 +224,54 @@ export function checkModuleParameter(field: string, value: unknown): string {
   return match[1];
 }
 
+/** An optional boolean: `fallback` when `undefined` (or `null`). */
+export function optionalBoolean(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) {
+    return fallback;
+  }
+  if (typeof value !== 'boolean') {
+    throw new Day1ValidationError(field, value, 'must be a boolean');
+  }
+  return value;
+}
+
 /**
- * Optional string: `undefined` and `''` both mean "not set".
+ * An optional string: `undefined` (or `null`) means "not set". An empty string is rejected:
+ * whoever wrote `''` meant something, and silently taking the default would hide the mistake.
+ *
+ * @param unsetMeans what leaving the field out gives, for the message (`the default worker image`)
  */
-export function optionalString(field: string, value: unknown): string | undefined {
+export function optionalString(field: string, value: unknown, unsetMeans: string): string | undefined {
   if (value === undefined || value === null) {
     return undefined;
   }
   const s = requireString(field, value);
-  return s === '' ? undefined : s;
+  if (s === '') {
+    throw new Day1ValidationError(field, value, `must not be empty: leave it out for ${unsetMeans}`);
+  }
+  return s;
 }
 
-/** An optional Kubernetes object name: `undefined` and `''` mean "not set". */
-export function optionalDns1123Subdomain(field: string, value: unknown): string | undefined {
-  const name = optionalString(field, value);
-  return name === undefined ? undefined : checkDns1123Subdomain(field, name);
+/**
+ * An optional value checked by `check` when set; `undefined` (or `null`) means "not set", an
+ * empty string is rejected (see optionalString).
+ */
+export function optional<T>(field: string, value: unknown, unsetMeans: string, check: (field: string, value: unknown) => T): T | undefined {
+  const s = optionalString(field, value, unsetMeans);
+  return s === undefined ? undefined : check(field, s);
+}
+
+/** An optional Kubernetes object name: `undefined` means "not set", `''` is rejected. */
+export function optionalDns1123Subdomain(field: string, value: unknown, unsetMeans: string): string | undefined {
+  return optional(field, value, unsetMeans, checkDns1123Subdomain);
 }
 
 /**
  * Optional list: `undefined` and `[]` both mean "not set". Each entry is checked with `check`
- * under the field name `field[i]`; `key` gives the identity used to reject duplicates.
+ * under the field name `field[i]`, and every bad entry is reported; `key` gives the identity
+ * used to reject duplicates.
+ *
+ * @throws Day1ValidationError with one problem per bad entry
  */
 export function optionalList(
   field: string,
@@ -256,16 +285,21 @@ export function optionalList(
   if (!Array.isArray(value)) {
     throw new Day1ValidationError(field, value, 'must be a list of strings');
   }
+  const problems = new ProblemCollector();
   const seen = new Map<string, number>();
-  return value.map((entry, i) => {
+  value.forEach((entry, i) => {
     const entryField = `${field}[${i}]`;
-    check(entryField, entry);
+    if (problems.check(() => check(entryField, entry)) === undefined) {
+      return;
+    }
     const id = key(entry as string);
     const first = seen.get(id);
     if (first !== undefined) {
-      throw new Day1ValidationError(entryField, entry, `duplicates ${field}[${first}]; list each entry once`);
+      problems.add(entryField, entry, `duplicates ${field}[${first}]; list each entry once`);
+      return;
     }
     seen.set(id, i);
-    return entry as string;
   });
+  problems.throwIfAny();
+  return [...value] as string[];
 }

@@ -1,4 +1,4 @@
-import { Day1ValidationError } from './error';
+import { Day1ValidationError, ProblemCollector, ValidationProblem } from './error';
 import {
   checkFirmwarePath,
   checkImageReference,
@@ -7,8 +7,8 @@ import {
   checkLabelValue,
   checkMachineConfigName,
   checkModuleParameter,
+  optional,
   optionalList,
-  optionalString,
 } from './rules';
 
 /** The KMM worker image used when none is given, as in KMM's own day1-utility. */
@@ -36,8 +36,9 @@ export interface KernelModuleSettings {
   readonly kernelModuleName: string;
 
   /**
-   * In-tree modules to unload before the out-of-tree module is loaded; those that are not
-   * loaded are skipped.
+   * In-tree modules to unload before the out-of-tree module is loaded.
+   *
+   * Those that are not loaded are skipped.
    *
    * @default - no in-tree module is unloaded
    */
@@ -45,14 +46,16 @@ export interface KernelModuleSettings {
 
   /**
    * Directory inside the module image whose files are copied to the node's
-   * `/var/lib/firmware` before the module is loaded.
+   * `/var/lib/firmware` before the module is loaded. An empty string is rejected: leave the
+   * field out for no firmware.
    *
    * @default - no firmware is copied
    */
   readonly firmwareFilesPath?: string;
 
   /**
-   * KMM worker image that loads the module (a full reference; a digest is best for fleets).
+   * KMM worker image that loads the module, as a full reference (a digest is best for fleets).
+   * An empty string is rejected: leave the field out for the default.
    *
    * @default 'quay.io/edge-infrastructure/kernel-module-management-worker:latest'
    */
@@ -70,7 +73,7 @@ export interface KernelModuleSettings {
 /** Options of `produceMachineConfig`, the counterpart of KMM's `ProduceMachineConfig`. */
 export interface ProduceMachineConfigOptions extends KernelModuleSettings {
   /**
-   * `metadata.name` of the MachineConfig; it also prefixes the two systemd unit names.
+   * `metadata.name` of the MachineConfig, which also prefixes the two systemd unit names.
    */
   readonly machineConfigName: string;
 
@@ -120,62 +123,125 @@ function modprobeIdentity(name: string): string {
   return name.replace(/-/g, '_');
 }
 
+/** The fields of KernelModuleSettings in the order of the interface: problems are reported in this order. */
+export const MODULE_SETTINGS_FIELDS: readonly string[] = [
+  'kernelModuleImage', 'kernelModuleName', 'inTreeModulesToRemove', 'firmwareFilesPath', 'workerImage', 'moduleParameters',
+];
+
+/** The fields of ProduceMachineConfigOptions in the order of the interface, inherited ones first. */
+export const MACHINE_CONFIG_OPTIONS_FIELDS: readonly string[] = [
+  ...MODULE_SETTINGS_FIELDS, 'machineConfigName', 'machineConfigPoolRef', 'peerMachineConfigNames',
+];
+
+/** What leaving each optional module setting out gives, for the message that rejects `''`. */
+export const UNSET_FIRMWARE_FILES_PATH = 'no firmware';
+export const UNSET_WORKER_IMAGE = `the default worker image (${DEFAULT_WORKER_IMAGE})`;
+
 /**
  * Checks module settings and applies defaults.
  *
- * @param prefix prepended to field names in error messages (e.g. `Day1KernelModule "ice": `)
- * @throws Day1ValidationError naming the first invalid field
+ * @throws Day1ValidationError with every invalid field, in the order of KernelModuleSettings
  */
-export function validateModuleSettings(settings: KernelModuleSettings, prefix = ''): ValidatedModuleSettings {
+export function validateModuleSettings(settings: KernelModuleSettings): ValidatedModuleSettings {
+  const problems = new ProblemCollector(undefined, MODULE_SETTINGS_FIELDS);
+  const validated = collectModuleSettings(problems, settings);
+  problems.throwIfAny();
+  return validated!;
+}
+
+/**
+ * Checks module settings into `problems`; returns the validated settings when all of them are
+ * valid, `undefined` otherwise.
+ */
+export function collectModuleSettings(problems: ProblemCollector, settings: KernelModuleSettings): ValidatedModuleSettings | undefined {
   if (settings === null || typeof settings !== 'object') {
-    throw new Day1ValidationError(`${prefix}options`, settings, 'must be an object');
+    throw new Day1ValidationError('options', settings, 'must be an object');
   }
-  const f = (name: string) => `${prefix}${name}`;
-  const firmware = optionalString(f('firmwareFilesPath'), settings.firmwareFilesPath);
-  const worker = optionalString(f('workerImage'), settings.workerImage);
+  const before = problems.count;
+  const kernelModuleImage = problems.check(() => checkKernelModuleImage('kernelModuleImage', settings.kernelModuleImage));
+  const kernelModuleName = problems.check(() => checkKernelModuleName('kernelModuleName', settings.kernelModuleName));
+  const inTreeModulesToRemove = problems.check(() =>
+    optionalList('inTreeModulesToRemove', settings.inTreeModulesToRemove, checkKernelModuleName, modprobeIdentity));
+  const firmwareFilesPath = problems.check(() =>
+    optional('firmwareFilesPath', settings.firmwareFilesPath, UNSET_FIRMWARE_FILES_PATH, checkFirmwarePath) ?? null);
+  const workerImage = problems.check(() =>
+    optional('workerImage', settings.workerImage, UNSET_WORKER_IMAGE, checkImageReference) ?? DEFAULT_WORKER_IMAGE);
+  const moduleParameters = problems.check(() => optionalList('moduleParameters', settings.moduleParameters, checkModuleParameter,
+    (entry) => modprobeIdentity(entry.slice(0, entry.indexOf('=')))));
+  if (problems.count > before) {
+    return undefined;
+  }
   return {
-    kernelModuleImage: checkKernelModuleImage(f('kernelModuleImage'), settings.kernelModuleImage),
-    kernelModuleName: checkKernelModuleName(f('kernelModuleName'), settings.kernelModuleName),
-    inTreeModulesToRemove: optionalList(f('inTreeModulesToRemove'), settings.inTreeModulesToRemove, checkKernelModuleName, modprobeIdentity),
-    ...(firmware === undefined ? {} : { firmwareFilesPath: checkFirmwarePath(f('firmwareFilesPath'), firmware) }),
-    workerImage: worker === undefined ? DEFAULT_WORKER_IMAGE : checkImageReference(f('workerImage'), worker),
-    moduleParameters: optionalList(f('moduleParameters'), settings.moduleParameters, checkModuleParameter,
-      (entry) => modprobeIdentity(entry.slice(0, entry.indexOf('=')))),
+    kernelModuleImage: kernelModuleImage!,
+    kernelModuleName: kernelModuleName!,
+    inTreeModulesToRemove: inTreeModulesToRemove!,
+    ...(firmwareFilesPath === null ? {} : { firmwareFilesPath }),
+    workerImage: workerImage!,
+    moduleParameters: moduleParameters!,
   };
 }
 
 /**
  * Checks every option of `produceMachineConfig` and applies defaults.
  *
- * @throws Day1ValidationError naming the first invalid field
+ * @throws Day1ValidationError with every invalid option, in the order of ProduceMachineConfigOptions
  */
-export function validateMachineConfigOptions(options: ProduceMachineConfigOptions, prefix = ''): ValidatedMachineConfigOptions {
+export function validateMachineConfigOptions(options: ProduceMachineConfigOptions): ValidatedMachineConfigOptions {
+  const problems = new ProblemCollector(undefined, MACHINE_CONFIG_OPTIONS_FIELDS);
+  const validated = collectMachineConfigOptions(problems, options);
+  problems.throwIfAny();
+  return validated!;
+}
+
+/** Checks every option of `produceMachineConfig` into `problems`; `undefined` when one is invalid. */
+export function collectMachineConfigOptions(
+  problems: ProblemCollector,
+  options: ProduceMachineConfigOptions,
+): ValidatedMachineConfigOptions | undefined {
   if (options === null || typeof options !== 'object') {
-    throw new Day1ValidationError(`${prefix}options`, options, 'must be an object');
+    throw new Day1ValidationError('options', options, 'must be an object');
   }
-  const machineConfigName = checkMachineConfigName(`${prefix}machineConfigName`, options.machineConfigName);
-  return {
-    machineConfigName,
-    machineConfigPoolRef: checkLabelValue(`${prefix}machineConfigPoolRef`, options.machineConfigPoolRef),
-    ...validateModuleSettings(options, prefix),
-    peerMachineConfigNames: peerNames(`${prefix}peerMachineConfigNames`, options.peerMachineConfigNames, machineConfigName),
-  };
+  const settings = collectModuleSettings(problems, options);
+  const machineConfigName = problems.check(() => checkMachineConfigName('machineConfigName', options.machineConfigName));
+  const machineConfigPoolRef = problems.check(() => checkLabelValue('machineConfigPoolRef', options.machineConfigPoolRef));
+  const peerMachineConfigNames = problems.check(() => peerNames('peerMachineConfigNames', options.peerMachineConfigNames, machineConfigName));
+  if (settings === undefined || machineConfigName === undefined || machineConfigPoolRef === undefined || peerMachineConfigNames === undefined) {
+    return undefined;
+  }
+  return { machineConfigName, machineConfigPoolRef, ...settings, peerMachineConfigNames };
+}
+
+/**
+ * Every problem of `options` for `produceMachineConfig`, in the order of the options
+ * interface; empty when they are valid.
+ */
+export function machineConfigOptionProblems(options: ProduceMachineConfigOptions): ValidationProblem[] {
+  const problems = new ProblemCollector(undefined, MACHINE_CONFIG_OPTIONS_FIELDS);
+  problems.check(() => collectMachineConfigOptions(problems, options));
+  return problems.problems;
 }
 
 /**
  * Peers as a set: a name listed twice, or this MachineConfig's own name, orders nothing, and
  * a caller that computes peers from a whole pool need not filter them out.
+ *
+ * @param self this MachineConfig's name, `undefined` when it is invalid itself
  */
-function peerNames(field: string, value: unknown, self: string): string[] {
+function peerNames(field: string, value: unknown, self: string | undefined): string[] {
   if (value === undefined || value === null) {
     return [];
   }
   if (!Array.isArray(value)) {
     throw new Day1ValidationError(field, value, 'must be a list of MachineConfig names');
   }
+  const problems = new ProblemCollector();
   const names = new Set<string>();
-  value.forEach((entry, i) => names.add(checkMachineConfigName(`${field}[${i}]`, entry)));
-  names.delete(self);
+  value.forEach((entry, i) => {
+    const name = problems.check(() => checkMachineConfigName(`${field}[${i}]`, entry));
+    if (name !== undefined) names.add(name);
+  });
+  problems.throwIfAny();
+  if (self !== undefined) names.delete(self);
   // The MCO compares names as Go strings (bytes); for these ASCII names that is UTF-16 order.
   return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -1,8 +1,8 @@
 import { parseArguments, splitList, splitModuleParameters, UsageError } from '../../src/cli/arguments';
-import { describeValidationError, EXIT_INVALID_VALUE, EXIT_OK, EXIT_USAGE, main } from '../../src/cli/day1-utility';
+import { describeProblem, EXIT_INVALID_VALUE, EXIT_OK, EXIT_USAGE, main } from '../../src/cli/day1-utility';
 import { FLAGS, usage } from '../../src/cli/flags';
 import { produceMachineConfig } from '../../src/machine-config/generator';
-import { Day1ValidationError } from '../../src/validation';
+import { Day1ValidationError, ValidationProblem } from '../../src/validation';
 import { REFERENCE_OPTIONS } from '../util/reference';
 
 /*
@@ -93,6 +93,28 @@ describe('parseArguments', () => {
     expect(parseArguments([...MANDATORY, '--'])).toEqual(parseArguments(MANDATORY));
   });
 
+  test('an empty optional flag is absent from the options, as if not given; an empty list is none', () => {
+    const command = parseArguments([...MANDATORY, '--worker-image=', '--firmware-files-path', '', '--in-tree-modules-to-remove=',
+      '--module-parameters=', '--peer-machine-configs', '']);
+    expect(command).toEqual({
+      action: 'generate',
+      options: {
+        machineConfigName: 'm',
+        machineConfigPoolRef: 'worker',
+        kernelModuleImage: 'quay.io/a/b',
+        kernelModuleName: 'ice',
+        inTreeModulesToRemove: [],
+        moduleParameters: [],
+        peerMachineConfigNames: [],
+      },
+    });
+  });
+
+  test('an empty required flag goes on to validation, which rejects it', () => {
+    const command = parseArguments(['--machine-config=', ...MANDATORY.slice(2)]);
+    expect(command.action === 'generate' && command.options.machineConfigName).toBe('');
+  });
+
   test('an optional flag not given is absent from the options', () => {
     const command = parseArguments(MANDATORY);
     expect(command.action === 'generate' && Object.keys(command.options).sort()).toEqual(
@@ -180,24 +202,23 @@ describe('main', () => {
   });
 });
 
-describe('describeValidationError', () => {
+describe('describeProblem', () => {
+  const problem = (field: string, value: unknown, rule: string): ValidationProblem => new Day1ValidationError(field, value, rule).problems[0];
+
   test.each(FLAGS.map((flag) => [flag.field, flag.name]))('%s is reported as --%s', (field, name) => {
-    const error = new Day1ValidationError(field, 'v', 'is wrong');
-    expect(describeValidationError(error)).toBe(`Invalid --${name} "v": is wrong`);
+    expect(describeProblem(problem(field, 'v', 'is wrong'))).toBe(`Invalid --${name} "v": is wrong`);
   });
 
   test('list items are counted from 1, also inside the rule', () => {
-    const error = new Day1ValidationError('moduleParameters[2]', 'a=1', 'duplicates moduleParameters[0]; list each entry once');
-    expect(describeValidationError(error)).toBe('Invalid --module-parameters item 3 "a=1": duplicates --module-parameters item 1; list each entry once');
+    expect(describeProblem(problem('moduleParameters[2]', 'a=1', 'duplicates moduleParameters[0]; list each entry once')))
+      .toBe('Invalid --module-parameters item 3 "a=1": duplicates --module-parameters item 1; list each entry once');
   });
 
   test('the shown value is never rewritten', () => {
-    const error = new Day1ValidationError('kernelModuleName', 'kernelModuleImage', 'is wrong');
-    expect(describeValidationError(error)).toBe('Invalid --kernel-module "kernelModuleImage": is wrong');
+    expect(describeProblem(problem('kernelModuleName', 'kernelModuleImage', 'is wrong'))).toBe('Invalid --kernel-module "kernelModuleImage": is wrong');
   });
 
-  test('a field without a flag keeps the library message', () => {
-    const error = new Day1ValidationError('options', null, 'must be an object');
-    expect(describeValidationError(error)).toBe(error.message);
+  test('a field without a flag keeps the library line', () => {
+    expect(describeProblem(problem('options', null, 'must be an object'))).toBe('Invalid options null: must be an object');
   });
 });

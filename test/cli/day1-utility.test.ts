@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { load } from 'js-yaml';
-import { CLI, FLAG_FORMS, flag, flags, requireBuiltCli, ROOT, runCli, runNode, staleLibFiles } from './run-cli';
+import { CLI, FLAG_FORMS, flag, flags, requireBuiltCli, ROOT, runCli, runMain, runNode, staleLibFiles } from './run-cli';
 import { produceMachineConfig } from '../../src/machine-config/generator';
 import { ProduceMachineConfigOptions } from '../../src/validation';
 import { REFERENCE_ARGS, REFERENCE_OPTIONS } from '../util/reference';
@@ -41,7 +41,21 @@ const MANDATORY_OPTIONS: ProduceMachineConfigOptions = {
   kernelModuleName: 'testKernelModuleName',
 };
 
+/*
+ * Most tests run `main` in-process (runMain): the parser, the messages and the exit statuses
+ * are the same code a process runs. The last describe block spawns node for what only a real
+ * process shows.
+ */
+
 function expectSuccess(args: readonly string[], options: ProduceMachineConfigOptions): void {
+  const result = runMain(args);
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  expect(result.stdout).toBe(produceMachineConfig(options));
+}
+
+/** The same through the compiled CLI in a fresh process: lib/ must be as new as src/. */
+function expectSpawnedSuccess(args: readonly string[], options: ProduceMachineConfigOptions): void {
   const result = runCli(args);
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
@@ -54,7 +68,7 @@ function expectSuccess(args: readonly string[], options: ProduceMachineConfigOpt
 }
 
 function expectUsageError(args: readonly string[], problem: string): void {
-  const result = runCli(args);
+  const result = runMain(args);
   expect(result.stdout).toBe('');
   expect(result.stderr).toBe(`day1-utility: ${problem}\n${HINT}`);
   expect(result.status).toBe(2);
@@ -62,7 +76,7 @@ function expectUsageError(args: readonly string[], problem: string): void {
 
 /** An invalid value: exit 1, one line naming the flag, never the option field. */
 function expectValueError(args: readonly string[], flagName: string, field: string): string {
-  const result = runCli(args);
+  const result = runMain(args);
   expect(result.stdout).toBe('');
   expect(result.status).toBe(1);
   expect(result.stderr).toMatch(new RegExp(`^day1-utility: Invalid --${flagName}[ :]`));
@@ -72,10 +86,6 @@ function expectValueError(args: readonly string[], flagName: string, field: stri
   expect(result.stderr).not.toMatch(STACK_FRAME);
   return result.stderr;
 }
-
-beforeAll(() => {
-  requireBuiltCli();
-});
 
 describe('day1-utility output', () => {
   test('the reference invocation prints exactly what produceMachineConfig returns', () => {
@@ -108,10 +118,10 @@ describe('day1-utility output', () => {
 
   test.each(['in-tree-modules-to-remove', 'worker-image', 'firmware-files-path', 'module-parameters', 'peer-machine-configs'])(
     'an empty --%s is the same as not giving it', (name) => {
-      const without = runCli(flags(MANDATORY));
+      const without = runMain(flags(MANDATORY));
       expect(without.status).toBe(0);
       for (const args of [[`--${name}=`], [`--${name}`, ''], [`-${name}=`]]) {
-        const result = runCli([...flags(MANDATORY), ...args]);
+        const result = runMain([...flags(MANDATORY), ...args]);
         expect(result.stderr).toBe('');
         expect(result.status).toBe(0);
         expect(result.stdout).toBe(without.stdout);
@@ -129,13 +139,13 @@ describe('day1-utility output', () => {
   });
 
   test('module parameters reach the replace unit as given', () => {
-    const result = runCli([...flags(MANDATORY), '--module-parameters', 'rss=4,4,debug=1']);
+    const result = runMain([...flags(MANDATORY), '--module-parameters', 'rss=4,4,debug=1']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Environment="MODULE_PARAMETERS=rss=4,4 debug=1"');
   });
 
   test('peers order the replace unit by name: After= those before this MachineConfig, Before= those after; duplicates and self ignored', () => {
-    const result = runCli([...flags(MANDATORY), '--peer-machine-configs', 'zz,a,name,zz,b']);
+    const result = runMain([...flags(MANDATORY), '--peer-machine-configs', 'zz,a,name,zz,b']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const replace = (load(result.stdout) as any).spec.config.systemd.units[0];
@@ -157,7 +167,7 @@ describe('day1-utility output', () => {
 
 describe('day1-utility --help and --version', () => {
   test.each([['--help'], ['-help'], ['-h'], ['--h'], ['--image', 'x', '--help']])('%s prints the usage and exits 0', (...args) => {
-    const result = runCli(args);
+    const result = runMain(args);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
     const help = result.stdout;
@@ -176,7 +186,7 @@ describe('day1-utility --help and --version', () => {
   });
 
   test('the usage example works as printed', () => {
-    const help = runCli(['--help']).stdout;
+    const help = runMain(['--help']).stdout;
     const example = /^Example:\n((?:.*\\\n)*.*)$/m.exec(help);
     expect(example).not.toBeNull();
     const words = example![1].replace(/\\\n/g, ' ').replace(/>.*$/, '').trim().split(/\s+/);
@@ -186,7 +196,7 @@ describe('day1-utility --help and --version', () => {
 
   test.each([['--version'], ['-version']])('%s prints the package.json version', (arg) => {
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
-    const result = runCli([arg]);
+    const result = runMain([arg]);
     expect(result).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
   });
 });
@@ -253,7 +263,7 @@ describe('day1-utility usage errors (exit 2)', () => {
   });
 
   test('user text in a usage error stays on one line', () => {
-    const result = runCli([...REFERENCE_ARGS, 'two\nlines']);
+    const result = runMain([...REFERENCE_ARGS, 'two\nlines']);
     expect(result.stderr).toBe(`day1-utility: unexpected argument "two\\nlines"\n${HINT}`);
   });
 });
@@ -319,13 +329,83 @@ describe('day1-utility invalid values (exit 1)', () => {
     expectSuccess([...flags(MANDATORY), '--module-parameters', 'debug=1,rss'], { ...MANDATORY_OPTIONS, moduleParameters: ['debug=1,rss'] });
   });
 
+  test('every invalid value is reported, one line each, in the order of --help, lists by item', () => {
+    const args = [
+      '--module-parameters', 'debug,ok=1,x=$(id)',
+      '--in-tree-modules-to-remove', 'a b,ice,ice',
+      '--kernel-module', 'ice.ko',
+      '--image', 'quay.io/a/b:v1',
+      '--machine-config-pool', 'pool with spaces',
+      '--machine-config', 'Bad_Name',
+      '--firmware-files-path', 'relative',
+      '--worker-image', 'Not An Image',
+      '--peer-machine-configs', 'ok,Not_OK',
+    ];
+    const result = runMain(args);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((line) => /^day1-utility: Invalid (--[a-z-]+(?: item \d+)?) /.exec(line)?.[1])).toEqual([
+      '--machine-config',
+      '--machine-config-pool',
+      '--image',
+      '--kernel-module',
+      '--in-tree-modules-to-remove item 1',
+      '--in-tree-modules-to-remove item 3',
+      '--worker-image',
+      '--firmware-files-path',
+      '--module-parameters item 1',
+      '--module-parameters item 3',
+      '--peer-machine-configs item 2',
+    ]);
+    expect(lines[5]).toBe('day1-utility: Invalid --in-tree-modules-to-remove item 3 "ice": duplicates --in-tree-modules-to-remove item 2; list each entry once');
+    expect(result.stderr).not.toMatch(/machineConfigName|kernelModuleImage|inTreeModulesToRemove|moduleParameters|peerMachineConfigNames/);
+  });
+
+  test('--help says that an empty optional flag is the same as not giving it', () => {
+    const help = runMain(['--help']).stdout;
+    expect(help).toContain('An optional flag with an empty value is\nthe same as not giving it');
+    expect(help).toMatch(/--worker-image IMAGE\n(?: {6}.*\n)*? {6}Empty or not given: quay\.io\/edge-infrastructure/);
+    expect(help).toMatch(/--firmware-files-path PATH\n(?: {6}.*\n)*? {6}.*Empty or not given: no firmware/);
+    for (const name of ['in-tree-modules-to-remove', 'module-parameters', 'peer-machine-configs']) {
+      expect(help).toMatch(new RegExp(`--${name} LIST\\n(?: {6}.*\\n)*? {6}.*Empty or not given: none`));
+    }
+  });
+
   test('a control character is shown escaped, on one line', () => {
     const stderr = expectValueError([...flags(MANDATORY.slice(0, 3)), '--kernel-module', 'ice\nreboot'], 'kernel-module', 'kernelModuleName');
     expect(stderr.startsWith('day1-utility: Invalid --kernel-module "ice\\nreboot": ')).toBe(true);
   });
 });
 
-describe('day1-utility process behaviour', () => {
+describe('day1-utility as a process (spawned)', () => {
+  beforeAll(() => {
+    requireBuiltCli();
+  });
+
+  test('the reference invocation: exit 0, the YAML on stdout, nothing on stderr', () => {
+    expectSpawnedSuccess(REFERENCE_ARGS, REFERENCE_OPTIONS);
+  });
+
+  test('a usage error: exit 2, the message on stderr, nothing on stdout', () => {
+    expect(runCli(['--bogus'])).toEqual({ status: 2, stdout: '', stderr: `day1-utility: unknown flag "--bogus"\n${HINT}` });
+  });
+
+  test('invalid values: exit 1, every problem on stderr, nothing on stdout', () => {
+    const result = runCli([...flags(MANDATORY.slice(0, 2)), '--image', 'quay.io/a/b:v1', '--kernel-module', 'ice.ko']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.split('\n').map((line) => line.split(' "')[0])).toEqual([
+      'day1-utility: Invalid --image', 'day1-utility: Invalid --kernel-module', '',
+    ]);
+  });
+
+  test('--version reads package.json from the installed layout (lib/cli/..)', () => {
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    expect(runCli(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
   /** Runs the CLI with a --require hook that records every loaded module when the process exits. */
   function loadedModules(args: readonly string[]): { result: ReturnType<typeof runCli>; modules: string[] } {
     const dir = mkdtempSync(join(tmpdir(), 'day1-cli-'));

@@ -1,9 +1,13 @@
 import { spawnSync, SpawnSyncOptions } from 'child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
+import { main } from '../../src/cli/day1-utility';
 
 /*
- * The CLI is tested as users run it: the compiled file under lib/, in a fresh node process.
+ * The CLI is tested in two ways: in-process through `main` (the parser, the messages, the exit
+ * statuses: fast, and the bulk of the suite), and as users run it, the compiled file under
+ * lib/ in a fresh node process, for what only a process shows (exit codes, what reaches which
+ * stream, start-up, the modules it loads).
  */
 
 export const ROOT = join(__dirname, '..', '..');
@@ -47,6 +51,14 @@ export function staleLibFiles(): string[] {
     }
   }
   return stale;
+}
+
+/** `main(args)` in this process, its output captured, as `runCli` would report it. */
+export function runMain(args: readonly string[]): CliResult {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const status = main(args, { stdout: (text) => stdout.push(text), stderr: (text) => stderr.push(text) });
+  return { status, stdout: stdout.join(''), stderr: stderr.join('') };
 }
 
 /** `node <args>` from the repository root. */

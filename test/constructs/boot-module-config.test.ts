@@ -35,15 +35,15 @@ describe('BootModuleConfig', () => {
     });
   });
 
-  test('empty optional values mean "not set" (the worker image: the Day 1 default)', () => {
+  test('unset optional values (the worker image: the Day 1 default)', () => {
     const bmc = new BootModuleConfig(Testing.chart(), 'bmc', {
       machineConfigName: 'mc',
       machineConfigPoolName: 'worker',
       kernelModuleImage: 'quay.io/x/y',
       kernelModuleName: 'y',
       inTreeModulesToRemove: [],
-      firmwareFilesPath: '',
-      workerImage: '',
+      firmwareFilesPath: undefined,
+      workerImage: undefined,
     });
     expect(bmc.apiObject.toJson().spec).toEqual({
       machineConfigName: 'mc',
@@ -78,9 +78,11 @@ describe('BootModuleConfig', () => {
       ['firmware path with ..', { ...base, firmwareFilesPath: '/a/../b' }, 'firmwareFilesPath "/a/../b"', 'normalized'],
       ['worker image invalid', { ...base, workerImage: 'quay.io/x/y:tag with space' }, 'workerImage "quay.io/x/y:tag with space"', 'OCI image reference'],
       ['namespace invalid', { ...base, metadata: { namespace: 'Kmm' } }, 'metadata.namespace "Kmm"', 'DNS-1123 label'],
+      ['firmware path empty', { ...base, firmwareFilesPath: '' }, 'firmwareFilesPath ""', 'must not be empty: leave it out for no firmware'],
+      ['worker image empty', { ...base, workerImage: '' }, 'workerImage ""', 'must not be empty: leave it out for the default worker image'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
       const message = errorOf(() => new BootModuleConfig(Testing.chart(), 'bmc', props)).message;
-      expect(message).toContain(`BootModuleConfig "test/bmc": ${fieldAndValue}`);
+      expect(message).toContain(`test/bmc: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
     });
   });
@@ -138,12 +140,16 @@ describe('KmmModule', () => {
       ['image with a tag', { ...base, kernelModuleImage: 'quay.io/x/ice:1' }, 'kernelModuleImage "quay.io/x/ice:1"', 'must not have a tag'],
       ['parameter with a space', { ...base, moduleParameters: ['a=b c'] }, 'moduleParameters[0] "a=b c"', 'name=value'],
       ['name not a DNS-1123 label', { ...base, metadata: { name: 'ice.driver' } }, 'metadata.name "ice.driver"', 'DNS-1123 label'],
-      ['a derived name that is invalid', { ...base, kernelModuleName: '__' }, 'metadata.name (derived from kernelModuleName "__"; set it explicitly) ""', 'required'],
+      ['a derived name that is invalid', { ...base, kernelModuleName: '__' }, 'metadata.name ""',
+        'required and must not be empty (the default name, derived from kernelModuleName "__"; set metadata.name explicitly)'],
+      ['firmware path empty', { ...base, firmwareFilesPath: '' }, 'firmwareFilesPath ""', 'must not be empty: leave it out for no firmware'],
+      ['imageRepoSecret empty', { ...base, imageRepoSecret: '' }, 'imageRepoSecret ""', "must not be empty: leave it out for the cluster's pull secret"],
+      ['imageRepoSecret not a Secret name', { ...base, imageRepoSecret: 'Bad Secret!' }, 'imageRepoSecret "Bad Secret!"', 'DNS-1123 subdomain'],
       ['name + namespace of 42 characters', { ...base, metadata: { name: 'a'.repeat(29) } }, `metadata.name "${'a'.repeat(29)}"`,
         'together with namespace "openshift-kmm" it has 42 characters (29 + 13); the KMM operator\'s Module webhook refuses a name plus namespace longer than 41'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
       const message = errorOf(() => new KmmModule(Testing.chart(), 'm', props)).message;
-      expect(message).toContain(`KmmModule "test/m": ${fieldAndValue}`);
+      expect(message).toContain(`test/m: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
     });
   });

@@ -19,7 +19,7 @@ describe('conflicts detected at synthesis', () => {
     new Day1KernelModule(b, 'mlx', { machineConfigPoolName: 'worker', machineConfigName: '99-nic', kernelModuleImage: IMAGE, kernelModuleName: 'mlx5_core' });
     // Construction succeeds: the conflict is a property of the whole app.
     const message = synthError(app);
-    expect(message).toContain('[a/ice] MachineConfig "99-nic" is defined 2 times, by a/ice and b/mlx');
+    expect(message).toContain('[a/ice] MachineConfig "99-nic" is defined twice, by a/ice and b/mlx');
     expect(message).toContain('Set machineConfigName');
     expect(occurrences(message, 'MachineConfig "99-nic"')).toBe(1);
     expect(message).not.toContain('[b/mlx]');
@@ -32,7 +32,7 @@ describe('conflicts detected at synthesis', () => {
     new Day1KernelModule(c, 'one', { pool, machineConfigName: '99-sfc-one', kernelModuleImage: IMAGE, kernelModuleName: 'mlx5_core' });
     new Day1KernelModule(c, 'two', { pool, machineConfigName: '99-sfc-two', kernelModuleImage: IMAGE, kernelModuleName: 'mlx5-core' });
     const message = synthError(app);
-    expect(message).toContain('[c/one] kernel module "mlx5_core" and "mlx5-core" is loaded 2 times in MachineConfigPool "sfc"');
+    expect(message).toContain('[c/one] kernel module "mlx5_core" (also written "mlx5-core") is loaded twice in MachineConfigPool "sfc"');
     expect(message).toContain('c/one (role "sfc"), c/two (role "sfc")');
     expect(message).not.toContain('[c/two]');
     expect(message).not.toContain('MachineConfig "');
@@ -45,7 +45,7 @@ describe('conflicts detected at synthesis', () => {
     new Day1KernelModule(c, 'everywhere', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     new Day1KernelModule(c, 'sfc-only', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     const message = synthError(app);
-    expect(message).toContain('[c/everywhere] kernel module "ice" is loaded 2 times on the nodes of MachineConfigPool "sfc", '
+    expect(message).toContain('[c/everywhere] kernel module "ice" is loaded twice on the nodes of MachineConfigPool "sfc", '
       + 'which applies the MachineConfigs of roles "worker" and "sfc", by c/everywhere (role "worker"), c/sfc-only (role "sfc")');
     expect(occurrences(message, 'kernel module "ice"')).toBe(1);
   });
@@ -65,7 +65,7 @@ describe('conflicts detected at synthesis', () => {
     const { app, a, b } = twoCharts();
     new KmmMachineConfigPool(a, 'p', { name: 'sfc' });
     new KmmMachineConfigPool(b, 'p', { name: 'sfc' });
-    expect(synthError(app)).toContain('[a/p] MachineConfigPool "sfc" is defined 2 times, by a/p and b/p');
+    expect(synthError(app)).toContain('[a/p] MachineConfigPool "sfc" is defined twice, by a/p and b/p');
   });
 
   test('one kernel module handed over from two pools: the two Modules would share a name', () => {
@@ -76,7 +76,7 @@ describe('conflicts detected at synthesis', () => {
       new Day1KernelModule(c, `${name}-ice`, { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice' }).handOverToKmm();
     }
     const message = synthError(app);
-    expect(message).toContain('[c/sfc-ice/Module] Module "ice" in namespace "openshift-kmm" is defined 2 times, by c/sfc-ice/Module and c/rt-ice/Module');
+    expect(message).toContain('[c/sfc-ice/Module] Module "ice" in namespace "openshift-kmm" is defined twice, by c/sfc-ice/Module and c/rt-ice/Module');
     expect(message).toContain('the name option of handOverToKmm');
   });
 
@@ -118,7 +118,7 @@ describe('conflicts detected at synthesis', () => {
     expect(() => synthYaml(app)).not.toThrow();
     new Day1KernelModule(c, 'two', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     const message = synthError(app);
-    expect(message).toContain('MachineConfig "99-worker-kmm-day1-ice" is defined 2 times, by c/one and c/two');
-    expect(message).toContain('kernel module "ice" is loaded 2 times in MachineConfigPool "worker"');
+    expect(message).toContain('MachineConfig "99-worker-kmm-day1-ice" is defined twice, by c/one and c/two');
+    expect(message).toContain('kernel module "ice" is loaded twice in MachineConfigPool "worker"');
   });
 });

@@ -1,10 +1,10 @@
-import { Testing } from 'cdk8s';
+import { ApiObject, Testing } from 'cdk8s';
 import { load } from 'js-yaml';
 import { errorOf, MACHINE_CONFIG_ANNOTATIONS, Manifest, only, synthManifests, testApp } from './helpers';
 import { build, IMAGE, moduleFull, moduleInPool, WORKER } from './scenarios';
 import { Day1KernelModule, Day1KernelModuleProps, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
 import { ignitionFromValidated } from '../../src/machine-config';
-import { validateMachineConfigOptions } from '../../src/validation';
+import { Day1ValidationError, validateMachineConfigOptions } from '../../src/validation';
 
 function produced(options: ProduceMachineConfigOptions): Manifest {
   return load(produceMachineConfig(options)) as Manifest;
@@ -141,17 +141,18 @@ describe('Day1KernelModule', () => {
       ['parameter without value', { ...base, moduleParameters: ['debug'] }, 'moduleParameters[0] "debug"', 'name=value'],
       ['explicit machineConfigName with uppercase', { ...base, machineConfigName: '99-Ice' }, 'machineConfigName "99-Ice"', 'DNS-1123 subdomain'],
       ['pool name with uppercase', { ...base, machineConfigPoolName: 'Worker' }, 'machineConfigPoolName "Worker"', 'DNS-1123 label'],
-      ['pool name empty', { ...base, machineConfigPoolName: '' }, 'machineConfigPoolName ""', 'required'],
+      ['pool name empty', { ...base, machineConfigPoolName: '' }, 'machineConfigPoolName ""', 'must not be empty: give the name of an existing MachineConfigPool'],
       ['neither pool nor machineConfigPoolName', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' }, 'pool undefined', 'neither is set'],
       ['a derived name that is invalid', { ...base, kernelModuleName: '___' },
-        'machineConfigName (derived from pool "worker" and kernelModuleName "___"; set it explicitly) "99-worker-kmm-day1-"', 'DNS-1123 subdomain'],
+        'machineConfigName "99-worker-kmm-day1-"', 'starting and ending with a letter or digit (the default name, derived from pool "worker" '
+        + 'and kernelModuleName "___"; set machineConfigName explicitly)'],
       ['metadata.name that differs', { ...base, metadata: { name: 'other' } }, 'metadata.name "other"', 'set machineConfigName instead'],
       ['a role label that differs', { ...base, metadata: { labels: { 'machineconfiguration.openshift.io/role': 'master' } } },
         'metadata.labels["machineconfiguration.openshift.io/role"] "master"', '"worker"'],
       ['metadata.namespace', { ...base, metadata: { namespace: 'default' } }, 'metadata.namespace "default"', 'cluster-scoped'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
       const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message;
-      expect(message).toContain(`Day1KernelModule "test/ice": ${fieldAndValue}`);
+      expect(message).toContain(`test/ice: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
     });
 
@@ -159,7 +160,7 @@ describe('Day1KernelModule', () => {
       const chart = Testing.chart();
       const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
       const message = errorOf(() => new Day1KernelModule(chart, 'ice', { ...base, pool })).message;
-      expect(message).toContain('Day1KernelModule "test/ice": pool "test/sfc"');
+      expect(message).toContain('test/ice: Invalid pool "test/sfc"');
       expect(message).toContain('both are set (machineConfigPoolName "worker")');
     });
 
@@ -167,5 +168,87 @@ describe('Day1KernelModule', () => {
       const module = new Day1KernelModule(Testing.chart(), 'ice', { ...base, metadata: { labels: { 'machineconfiguration.openshift.io/role': 'worker' } } });
       expect(module.apiObject.metadata.getLabel('machineconfiguration.openshift.io/role')).toBe('worker');
     });
+  });
+});
+
+describe('Day1KernelModule reports every invalid property at once', () => {
+  test('three bad props: three lines, in the order of the props interface', () => {
+    const { chart } = testApp();
+    const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
+    const error = errorOf(() => new Day1KernelModule(chart, 'ice', {
+      pool,
+      machineConfigName: 'Bad_Name',
+      kernelModuleName: 'ice.ko',
+      kernelModuleImage: `${IMAGE}:v1`,
+    })) as Day1ValidationError;
+    expect(error).toBeInstanceOf(Day1ValidationError);
+    expect(error.message.split('\n')).toEqual([
+      `test/ice: Invalid kernelModuleImage "${IMAGE}:v1": must not have a tag or digest: each node appends its kernel release (uname -r) as the tag, `
+        + `e.g. ${IMAGE}:5.14.0-284.59.1.el9_2.x86_64`,
+      'test/ice: Invalid kernelModuleName "ice.ko": must be a Linux kernel module name: letters, digits, "_" and "-", not starting with "-" '
+        + '(the .ko file name without .ko)',
+      'test/ice: Invalid machineConfigName "Bad_Name": must be a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and ".", '
+        + 'starting and ending with a letter or digit',
+    ]);
+    expect(error.problems.map((p) => [p.path, p.field])).toEqual([
+      ['test/ice', 'kernelModuleImage'], ['test/ice', 'kernelModuleName'], ['test/ice', 'machineConfigName'],
+    ]);
+  });
+
+  test('every prop kind at once, lists by index, nothing created', () => {
+    const { chart } = testApp();
+    const error = errorOf(() => new Day1KernelModule(chart, 'ice', {
+      machineConfigPoolName: 'worker',
+      kernelModuleImage: IMAGE,
+      kernelModuleName: 'ice',
+      inTreeModulesToRemove: ['a b', 'ice', 'c d'],
+      moduleParameters: ['x'],
+      metadata: { namespace: 'default', labels: { 'machineconfiguration.openshift.io/role': 'master' } },
+      syncWaves: 'yes' as unknown as boolean,
+      healthCheck: true,
+      healthCheckImage: '',
+      healthCheckNamespace: 'Bad',
+    })) as Day1ValidationError;
+    expect(error.problems.map((p) => p.field)).toEqual([
+      'inTreeModulesToRemove[0]', 'inTreeModulesToRemove[2]', 'moduleParameters[0]',
+      'metadata.namespace', 'metadata.labels["machineconfiguration.openshift.io/role"]', 'syncWaves',
+      'healthCheckImage', 'healthCheckNamespace',
+    ]);
+    // Validation comes before any object: the rejected module leaves nothing to synthesize.
+    expect(chart.node.findAll().filter((c) => ApiObject.isApiObject(c))).toEqual([]);
+  });
+
+  test('a bad module name or pool name reports only the root cause, not the default MachineConfig name built from it', () => {
+    const problems = (props: Day1KernelModuleProps) => (errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)) as Day1ValidationError)
+      .problems.map((p) => p.field);
+    expect(problems({ machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'x'.repeat(300) })).toEqual(['kernelModuleName']);
+    expect(problems({ machineConfigPoolName: 'Worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true }))
+      .toEqual(['machineConfigPoolName']);
+    expect(problems({ kernelModuleImage: IMAGE, kernelModuleName: 'ice' })).toEqual(['pool']);
+    // A non-boolean healthCheck does not also make every healthCheck* prop "without effect".
+    expect(problems({ machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: 1 as unknown as boolean, healthCheckImage: 'x' }))
+      .toEqual(['healthCheck']);
+  });
+
+  test('every health check prop without healthCheck: true is reported', () => {
+    const error = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', {
+      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheckImage: 'x', healthCheckNamespace: 'y',
+    })) as Day1ValidationError;
+    expect(error.problems.map((p) => `${p.field}: ${p.rule}`)).toEqual([
+      'healthCheckImage: has no effect without healthCheck: true; set healthCheck: true or remove it',
+      'healthCheckNamespace: has no effect without healthCheck: true; set healthCheck: true or remove it',
+    ]);
+  });
+
+  test.each<[keyof Day1KernelModuleProps, string]>([
+    ['firmwareFilesPath', 'leave it out for no firmware'],
+    ['workerImage', 'leave it out for the default worker image (quay.io/edge-infrastructure/kernel-module-management-worker:latest)'],
+    ['machineConfigName', 'leave it out for the default name, 99-<pool name>-kmm-day1-<kernelModuleName>'],
+    ['machineConfigPoolName', 'give the name of an existing MachineConfigPool (such as "worker"), or leave it out and give a pool'],
+    ['healthCheckImage', 'leave it out for the default image (registry.access.redhat.com/ubi9/ubi-minimal:latest)'],
+    ['healthCheckNamespace', 'leave it out for the default namespace (kmm-day1-health)'],
+  ])('an empty %s is rejected, never taken for its default', (field, hint) => {
+    const props: Day1KernelModuleProps = { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true, [field]: '' };
+    expect(errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message).toBe(`test/ice: Invalid ${field} "": must not be empty: ${hint}`);
   });
 });

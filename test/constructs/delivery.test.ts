@@ -13,6 +13,7 @@ import {
   KmmMachineConfigPool,
   KmmModule,
 } from '../../src';
+import { Day1ValidationError } from '../../src/validation';
 import { crdViolations } from '../util/crd';
 import { withCrds } from '../util/oracles';
 
@@ -536,7 +537,7 @@ withCrds()('every bootstrap object conforms to its CRD, with nothing pruned', ()
 
 describe('invalid props name the field, the value and the rule', () => {
   test.each([
-    ['name', { name: 'Nic' }, 'ArgoCdApplication "bootstrap/argocd": name "Nic": must be a DNS-1123 label'],
+    ['name', { name: 'Nic' }, 'name "Nic": must be a DNS-1123 label'],
     ['path', { path: '/abs/dist' }, 'path "/abs/dist": must be a folder of the repository relative to its root'],
     ['path', { path: 'a/../b' }, 'path "a/../b": must be a folder of the repository'],
     ['repoUrl', { repoUrl: 'https://x y' }, 'repoUrl "https://x y": must not contain whitespace'],
@@ -545,7 +546,7 @@ describe('invalid props name the field, the value and the rule', () => {
   ])('ArgoCdApplication %s', (_field, props, message) => {
     const s = stages();
     try {
-      expect(errorOf(() => argoCd(s.bootstrap, props as any)).message).toContain(`Invalid ${message.startsWith('Argo') ? message : `ArgoCdApplication "bootstrap/argocd": ${message}`}`);
+      expect(errorOf(() => argoCd(s.bootstrap, props as any)).message).toContain(`bootstrap/argocd: Invalid ${message}`);
     } finally {
       cleanup(s.app);
     }
@@ -559,7 +560,7 @@ describe('invalid props name the field, the value and the rule', () => {
   ])('FluxDelivery %s', (_field, props, message) => {
     const s = stages();
     try {
-      expect(errorOf(() => flux(s.bootstrap, props as any)).message).toContain(`Invalid FluxDelivery "bootstrap/flux": ${message}`);
+      expect(errorOf(() => flux(s.bootstrap, props as any)).message).toContain(`bootstrap/flux: Invalid ${message}`);
     } finally {
       cleanup(s.app);
     }
@@ -568,10 +569,81 @@ describe('invalid props name the field, the value and the rule', () => {
   test('GitOpsControllerAccess', () => {
     const chart = Testing.chart();
     expect(errorOf(() => new GitOpsControllerAccess(chart, 'a', { controller: 'argo' as any, name: 'x' })).message)
-      .toContain('Invalid GitOpsControllerAccess "test/a": controller "argo": must be GitOpsController.ARGO_CD or GitOpsController.FLUX');
+      .toContain('test/a: Invalid controller "argo": must be GitOpsController.ARGO_CD or GitOpsController.FLUX');
     expect(errorOf(() => new GitOpsControllerAccess(chart, 'b', { controller: GitOpsController.FLUX, name: 'x', argoCdResourcesFinalizer: true })).message)
       .toContain('argoCdResourcesFinalizer true: applies to GitOpsController.ARGO_CD only');
     expect(errorOf(() => new GitOpsControllerAccess(chart, 'c', { controller: GitOpsController.FLUX, name: 'x', serviceAccountNamespace: 'Flux' })).message)
       .toContain('serviceAccountNamespace "Flux": must be a DNS-1123 label');
+  });
+});
+
+describe('the GitOps constructs report every invalid prop at once, and reject empty strings', () => {
+  test('ArgoCdApplication: every problem, in the order of its props', () => {
+    const s = stages();
+    try {
+      const error = errorOf(() => argoCd(s.bootstrap, {
+        controllerAccess: false, controllerServiceAccountName: 'x', destinationServer: 'in-cluster', path: '/abs', name: 'Nic',
+      })) as Day1ValidationError;
+      expect(error.problems.map((p) => `${p.path} ${p.field}`)).toEqual([
+        'bootstrap/argocd name', 'bootstrap/argocd path', 'bootstrap/argocd destinationServer', 'bootstrap/argocd controllerServiceAccountName',
+      ]);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+
+  test('FluxDelivery: every problem, in the order of its props', () => {
+    const s = stages();
+    try {
+      const error = errorOf(() => flux(s.bootstrap, { timeout: '1d', url: 'git@x:y', secretName: '', controllerServiceAccountNamespace: 'Flux' })) as Day1ValidationError;
+      expect(error.problems.map((p) => `${p.field} ${p.value}`)).toEqual(['url "git@x:y"', 'secretName ""', 'timeout "1d"', 'controllerServiceAccountNamespace "Flux"']);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+
+  test('GitOpsControllerAccess: every problem at once', () => {
+    const error = errorOf(() => new GitOpsControllerAccess(Testing.chart(), 'a', { controller: 'argo' as any, name: 'X', serviceAccountName: '' })) as Day1ValidationError;
+    expect(error.problems.map((p) => p.field)).toEqual(['controller', 'name', 'serviceAccountName']);
+  });
+
+  test.each([
+    ['targetRevision', 'HEAD'],
+    ['namespace', 'the default namespace (openshift-gitops)'],
+    ['project', 'the default project'],
+    ['destinationServer', 'the cluster Argo CD runs in (https://kubernetes.default.svc)'],
+    ['controllerServiceAccountName', 'the default service account (openshift-gitops-argocd-application-controller)'],
+    ['controllerServiceAccountNamespace', 'the default namespace (openshift-gitops)'],
+  ])('ArgoCdApplication: an empty %s is rejected', (field, unset) => {
+    const s = stages();
+    try {
+      expect(errorOf(() => argoCd(s.bootstrap, { [field]: '' })).message).toBe(`bootstrap/argocd: Invalid ${field} "": must not be empty: leave it out for ${unset}`);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+
+  test.each([
+    ['branch', 'the default branch (main)'],
+    ['secretName', 'no credentials (a public repository)'],
+    ['namespace', 'the default namespace (flux-system)'],
+    ['sourceInterval', 'the default (5m)'],
+    ['interval', 'the default (10m)'],
+    ['timeout', 'the default (10m)'],
+    ['rolloutTimeout', 'the default (3h)'],
+    ['controllerServiceAccountName', 'the default service account (kustomize-controller)'],
+    ['controllerServiceAccountNamespace', 'the default namespace (flux-system)'],
+  ])('FluxDelivery: an empty %s is rejected', (field, unset) => {
+    const s = stages();
+    try {
+      expect(errorOf(() => flux(s.bootstrap, { [field]: '' })).message).toBe(`bootstrap/flux: Invalid ${field} "": must not be empty: leave it out for ${unset}`);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+
+  test.each(['serviceAccountName', 'serviceAccountNamespace'])('GitOpsControllerAccess: an empty %s is rejected', (field) => {
+    expect(errorOf(() => new GitOpsControllerAccess(Testing.chart(), 'a', { controller: GitOpsController.FLUX, name: 'x', [field]: '' })).message)
+      .toMatch(new RegExp(`^test/a: Invalid ${field} "": must not be empty: leave it out for the controller's default`));
   });
 });

@@ -171,7 +171,7 @@ describe('GitOps defaults', () => {
       [FLUX_PRUNE, 'enabled', 'must be "disabled"'],
     ])('%s %s, which would re-enable deletion while pruneProtection is on, is rejected', (key, value, rule) => {
       const message = errorOf(() => machineConfig({ [key]: value })).message;
-      expect(message).toContain(`Day1KernelModule "test/ice": metadata.annotations["${key}"] "${value}"`);
+      expect(message).toContain(`test/ice: Invalid metadata.annotations["${key}"] "${value}"`);
       expect(message).toContain(rule);
       expect(message).toContain('set pruneProtection: false');
     });
@@ -184,10 +184,10 @@ describe('GitOps defaults', () => {
 
     test('the pool and the Module reject it as well', () => {
       expect(errorOf(() => new KmmMachineConfigPool(Testing.chart(), 'pool', { name: 'sfc', metadata: { annotations: { [FLUX_PRUNE]: 'enabled' } } })).message)
-        .toContain('KmmMachineConfigPool "test/pool": metadata.annotations["kustomize.toolkit.fluxcd.io/prune"] "enabled"');
+        .toContain('test/pool: Invalid metadata.annotations["kustomize.toolkit.fluxcd.io/prune"] "enabled"');
       expect(errorOf(() => new KmmModule(Testing.chart(), 'm', {
         kernelModuleName: 'ice', kernelModuleImage: IMAGE, selector: { a: 'b' }, metadata: { annotations: { [SYNC_OPTIONS]: 'Prune=true' } },
-      })).message).toContain('KmmModule "test/m": metadata.annotations["argocd.argoproj.io/sync-options"] "Prune=true"');
+      })).message).toContain('test/m: Invalid metadata.annotations["argocd.argoproj.io/sync-options"] "Prune=true"');
     });
   });
 
@@ -198,7 +198,7 @@ describe('GitOps defaults', () => {
     const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', {
       machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', ...(switches as object),
     })).message;
-    expect(message).toContain(`Day1KernelModule "test/ice": ${field} `);
+    expect(message).toContain(`test/ice: Invalid ${field} `);
     expect(message).toContain('must be a boolean');
   });
 });
@@ -229,7 +229,7 @@ describe('handOverToKmm and GitOps', () => {
   test('fluxApplyIfNotPresent must be a boolean', () => {
     const day1 = new Day1KernelModule(Testing.chart(), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     expect(errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, fluxApplyIfNotPresent: 'yes' as any })).message)
-      .toContain('handOverToKmm options.fluxApplyIfNotPresent "yes": must be a boolean');
+      .toContain('test/ice: Invalid handOverToKmm.fluxApplyIfNotPresent "yes": must be a boolean');
   });
 
   test('scope: the KMM objects go to another chart; the constructs add no cross-chart dependency, the app orders the charts', () => {
@@ -280,7 +280,7 @@ describe('handOverToKmm and GitOps', () => {
   ])('scope: %s is rejected, and nothing is created', (_name, scope, shown) => {
     const day1 = new Day1KernelModule(Testing.chart(), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, scope: scope() })).message;
-    expect(message).toContain(`Day1KernelModule "test/ice": handOverToKmm options.scope ${shown}: must be a construct of the same app`);
+    expect(message).toContain(`test/ice: Invalid handOverToKmm.scope ${shown}: must be a construct of the same app`);
     expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
   });
 });

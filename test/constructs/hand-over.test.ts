@@ -3,6 +3,7 @@ import { errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MODULE_ANNOTATIONS, on
 import { build, handOverFromPool, handOverFull, IMAGE, WORKER } from './scenarios';
 import { DEFAULT_WORKER_IMAGE, Day1KernelModule, KmmMachineConfigPool } from '../../src';
 import { warningsOf } from '../../src/constructs/warnings';
+import { Day1ValidationError } from '../../src/validation';
 
 let stderr: jest.SpyInstance;
 beforeEach(() => {
@@ -169,7 +170,7 @@ describe('Day1KernelModule.handOverToKmm', () => {
 
     test('a pool name without a node selector', () => {
       const message = errorOf(() => fromPoolName().handOverToKmm()).message;
-      expect(message).toContain('Day1KernelModule "test/ice": handOverToKmm options.nodeSelector undefined: is required');
+      expect(message).toContain('test/ice: Invalid handOverToKmm.nodeSelector undefined: is required');
       expect(message).toContain('machineConfigPoolName "worker"');
     });
 
@@ -178,18 +179,42 @@ describe('Day1KernelModule.handOverToKmm', () => {
       const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
       const day1 = new Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
       const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
-      expect(message).toContain('handOverToKmm options.nodeSelector {"a":"b"}: must not be set');
+      expect(message).toContain('test/ice: Invalid handOverToKmm.nodeSelector {"a":"b"}: must not be set');
       expect(message).toContain('pool "sfc"');
     });
 
     test.each([
-      ['an empty node selector', { nodeSelector: {} }, 'handOverToKmm options.nodeSelector {}', 'every node'],
-      ['an invalid namespace', { nodeSelector: { a: 'b' }, namespace: 'KMM' }, 'handOverToKmm options.namespace "KMM"', 'DNS-1123 label'],
-      ['an invalid name', { nodeSelector: { a: 'b' }, name: 'ice_driver' }, 'handOverToKmm options.name "ice_driver"', 'DNS-1123 label'],
+      ['an empty node selector', { nodeSelector: {} }, 'handOverToKmm.nodeSelector {}', 'every node'],
+      ['an invalid namespace', { nodeSelector: { a: 'b' }, namespace: 'KMM' }, 'handOverToKmm.namespace "KMM"', 'DNS-1123 label'],
+      ['an invalid name', { nodeSelector: { a: 'b' }, name: 'ice_driver' }, 'handOverToKmm.name "ice_driver"', 'DNS-1123 label'],
+      ['an empty namespace', { nodeSelector: { a: 'b' }, namespace: '' }, 'handOverToKmm.namespace ""', 'must not be empty: leave it out for the default namespace (openshift-kmm)'],
+      ['an empty name', { nodeSelector: { a: 'b' }, name: '' }, 'handOverToKmm.name ""', 'must not be empty: leave it out for the default name'],
+      ['an empty imageRepoSecret', { nodeSelector: { a: 'b' }, imageRepoSecret: '' }, 'handOverToKmm.imageRepoSecret ""',
+        "must not be empty: leave it out for the cluster's pull secret"],
+      ['an empty bootModuleConfigName', { nodeSelector: { a: 'b' }, bootModuleConfigName: '' }, 'handOverToKmm.bootModuleConfigName ""',
+        'must not be empty: leave it out for the default name (the MachineConfig name, 99-worker-kmm-day1-ice)'],
     ])('%s', (_name, options, fieldAndValue, rule) => {
       const message = errorOf(() => fromPoolName().handOverToKmm(options)).message;
-      expect(message).toContain(`Day1KernelModule "test/ice": ${fieldAndValue}`);
+      expect(message).toContain(`test/ice: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
+    });
+
+    test('every invalid option at once, in the order of HandOverToKmmOptions, and nothing created', () => {
+      const day1 = fromPoolName();
+      const error = errorOf(() => day1.handOverToKmm({
+        nodeSelector: { 'a b': 'c' }, fluxApplyIfNotPresent: 'yes' as any, imageRepoSecret: 'Bad Secret!', namespace: 'KMM',
+      })) as Day1ValidationError;
+      expect(error.problems.map((p) => `${p.path} ${p.field}`)).toEqual([
+        'test/ice handOverToKmm.namespace', 'test/ice handOverToKmm.imageRepoSecret', 'test/ice handOverToKmm.fluxApplyIfNotPresent',
+        'test/ice handOverToKmm.nodeSelector["a b"]',
+      ]);
+      expect(error.message.split('\n')).toHaveLength(4);
+      expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
+    });
+
+    test('an invalid namespace is the root cause: the name + namespace length is not judged', () => {
+      const error = errorOf(() => fromPoolName().handOverToKmm({ nodeSelector: { a: 'b' }, namespace: 'N'.repeat(40), name: 'a'.repeat(30) })) as Day1ValidationError;
+      expect(error.problems.map((p) => p.field)).toEqual(['handOverToKmm.namespace']);
     });
 
     test('a derived Module name that is invalid', () => {
@@ -197,7 +222,8 @@ describe('Day1KernelModule.handOverToKmm', () => {
         machineConfigPoolName: 'worker', machineConfigName: '99-worker-odd', kernelModuleImage: IMAGE, kernelModuleName: '__',
       });
       const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
-      expect(message).toContain('Day1KernelModule "test/ice": handOverToKmm options.name (derived from kernelModuleName "__"; set it explicitly) ""');
+      expect(message).toContain('test/ice: Invalid handOverToKmm.name "": is required and must not be empty '
+        + '(the default name, derived from kernelModuleName "__"; set name explicitly)');
       expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
       expect(day1.handOverToKmm({ nodeSelector: { a: 'b' }, name: 'odd' }).module.name).toBe('odd');
     });
@@ -208,7 +234,7 @@ describe('Day1KernelModule.handOverToKmm', () => {
     ])('a Module name + namespace of 42 characters: %s', (_, options, fieldAndValue, rule) => {
       const day1 = fromPoolName();
       const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, ...options })).message;
-      expect(message).toContain(`Day1KernelModule "test/ice": handOverToKmm options.${fieldAndValue}: together with namespace ${rule}`);
+      expect(message).toContain(`test/ice: Invalid handOverToKmm.${fieldAndValue}: together with namespace ${rule}`);
       expect(message).toContain("the KMM operator's Module webhook refuses a name plus namespace longer than 41 characters");
       // Checked before anything is created.
       expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
@@ -219,7 +245,8 @@ describe('Day1KernelModule.handOverToKmm', () => {
         machineConfigPoolName: 'worker', machineConfigName: '99-long', kernelModuleImage: IMAGE, kernelModuleName: 'a'.repeat(29),
       });
       const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
-      expect(message).toContain(`handOverToKmm options.name (derived from kernelModuleName "${'a'.repeat(29)}") "${'a'.repeat(29)}": together with namespace`);
+      expect(message).toContain(`test/ice: Invalid handOverToKmm.name "${'a'.repeat(29)}": together with namespace`);
+      expect(message).toContain(`(the default name, derived from kernelModuleName "${'a'.repeat(29)}"; set name explicitly)`);
     });
 
     test('an invalid option creates nothing, so a corrected call succeeds', () => {

@@ -204,14 +204,14 @@ describe('Day1KernelModule healthCheck', () => {
       ['healthCheck not a boolean', { ...base, healthCheck: 'yes' as any }, 'healthCheck "yes"', 'must be a boolean'],
       ['an image without healthCheck', { ...base, healthCheck: undefined, healthCheckImage: 'quay.io/x/y' }, 'healthCheckImage "quay.io/x/y"', 'without healthCheck: true'],
       ['a namespace with healthCheck false', { ...base, healthCheck: false, healthCheckNamespace: 'x' }, 'healthCheckNamespace "x"', 'without healthCheck: true'],
-      ['an invalid image', { ...base, healthCheckImage: 'quay.io/x y' }, 'KernelModuleHealthCheck "test/ice/HealthCheck": image "quay.io/x y"', 'OCI image reference'],
-      ['an invalid namespace', { ...base, healthCheckNamespace: 'Kmm' }, 'KernelModuleHealthCheck "test/ice/HealthCheck": namespace "Kmm"', 'DNS-1123 label'],
+      ['an invalid image', { ...base, healthCheckImage: 'quay.io/x y' }, 'healthCheckImage "quay.io/x y"', 'OCI image reference'],
+      ['an invalid namespace', { ...base, healthCheckNamespace: 'Kmm' }, 'healthCheckNamespace "Kmm"', 'DNS-1123 label'],
       ['an empty node selector', { ...base, healthCheckNodeSelector: {} }, 'healthCheckNodeSelector {}', 'every node'],
       ['tolerations that are not a list', { ...base, healthCheckTolerations: { key: 'a' } as any },
         'KernelModuleHealthCheck "test/ice/HealthCheck": tolerations {"key":"a"}', 'must be a list of tolerations'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
       const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message;
-      expect(message).toContain(fieldAndValue.startsWith('KernelModuleHealthCheck') ? fieldAndValue : `Day1KernelModule "test/ice": ${fieldAndValue}`);
+      expect(message).toContain(fieldAndValue.startsWith('KernelModuleHealthCheck') ? fieldAndValue : `test/ice: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
     });
 
@@ -219,7 +219,7 @@ describe('Day1KernelModule healthCheck', () => {
       const chart = Testing.chart();
       const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
       const message = errorOf(() => new Day1KernelModule(chart, 'ice', { ...base, machineConfigPoolName: undefined, pool, healthCheckNodeSelector: { a: 'b' } })).message;
-      expect(message).toContain('Day1KernelModule "test/ice": healthCheckNodeSelector {"a":"b"}: must not be set');
+      expect(message).toContain('test/ice: Invalid healthCheckNodeSelector {"a":"b"}: must not be set');
       expect(message).toContain('pool "sfc"');
     });
   });
@@ -300,7 +300,7 @@ describe('the DaemonSet name', () => {
     const props: KernelModuleHealthCheckProps = { kernelModuleName: 'ice', nodeSelector: { a: 'b' } };
     new KernelModuleHealthCheck(chart, 'one', props);
     new KernelModuleHealthCheck(chart, 'two', props);
-    expect(errorOf(() => app.synthYaml()).message).toContain('DaemonSet "ice" in namespace "kmm-day1-health" is defined 2 times, by test/one and test/two');
+    expect(errorOf(() => app.synthYaml()).message).toContain('DaemonSet "ice" in namespace "kmm-day1-health" is defined twice, by test/one and test/two');
   });
 });
 

@@ -2,6 +2,7 @@ import { Testing } from 'cdk8s';
 import { errorOf, only, PRUNE_PROTECTION, synthManifests, syncWave, testApp } from './helpers';
 import { build, poolCustom, poolDefaults } from './scenarios';
 import { KmmMachineConfigPool, MaxUnavailable } from '../../src';
+import { Day1ValidationError } from '../../src/validation';
 
 describe('KmmMachineConfigPool', () => {
   test('defaults: the seed\'s MachineConfigPool, field by field', () => {
@@ -83,6 +84,7 @@ describe('KmmMachineConfigPool', () => {
     test.each([
       ['name not a DNS-1123 label', { name: 'SFC' }, 'name "SFC"', 'DNS-1123 label'],
       ['name empty', { name: '' }, 'name ""', 'required'],
+      ['baseRole empty', { name: 'sfc', baseRole: '' }, 'baseRole ""', 'must not be empty: leave it out for the default base role (worker)'],
       ['name a built-in pool', { name: 'worker' }, 'name "worker"', 'built-in pool'],
       ['name equal to baseRole', { name: 'sfc', baseRole: 'sfc' }, 'baseRole "sfc"', 'must differ from name'],
       ['baseRole invalid', { name: 'sfc', baseRole: 'Worker' }, 'baseRole "Worker"', 'DNS-1123 label'],
@@ -94,8 +96,19 @@ describe('KmmMachineConfigPool', () => {
       ['metadata.namespace on a cluster-scoped object', { name: 'sfc', metadata: { namespace: 'default' } }, 'metadata.namespace "default"', 'cluster-scoped'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
       const message = errorOf(() => new KmmMachineConfigPool(Testing.chart(), 'pool', props)).message;
-      expect(message).toContain(`KmmMachineConfigPool "test/pool": ${fieldAndValue}`);
+      expect(message).toContain(`test/pool: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
     });
+  });
+});
+
+describe('KmmMachineConfigPool reports every invalid prop at once', () => {
+  test('in the order of its props; a bad name is the root cause of its default node selector', () => {
+    const error = errorOf(() => new KmmMachineConfigPool(Testing.chart(), 'pool', {
+      paused: 'no' as any, baseRole: '', name: 'SFC', metadata: { namespace: 'x' },
+    })) as Day1ValidationError;
+    expect(error.problems.map((p) => `${p.path} ${p.field}`)).toEqual([
+      'test/pool name', 'test/pool baseRole', 'test/pool paused', 'test/pool metadata.namespace',
+    ]);
   });
 });

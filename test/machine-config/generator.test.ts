@@ -151,10 +151,16 @@ describe('produceMachineConfig', () => {
     expect(env).not.toHaveProperty('MODULE_PARAMETERS');
   });
 
-  test('empty optional values give the same bytes as leaving them out', () => {
+  test('empty lists give the same bytes as leaving them out', () => {
     const base = OPTION_SETS.minimal;
-    expect(produceMachineConfig({ ...base, inTreeModulesToRemove: [], firmwareFilesPath: '', workerImage: '', moduleParameters: [] }))
+    expect(produceMachineConfig({ ...base, inTreeModulesToRemove: [], moduleParameters: [], peerMachineConfigNames: [] }))
       .toBe(produceMachineConfig(base));
+  });
+
+  test('an empty optional string is rejected, never taken for the default', () => {
+    expect(() => produceMachineConfig({ ...OPTION_SETS.minimal, firmwareFilesPath: '', workerImage: '' })).toThrow(
+      'Invalid firmwareFilesPath "": must not be empty: leave it out for no firmware\n'
+      + 'Invalid workerImage "": must not be empty: leave it out for the default worker image (quay.io/edge-infrastructure/kernel-module-management-worker:latest)');
   });
 
   test('is deterministic: the same input gives the same bytes', () => {

@@ -72,7 +72,8 @@ export function shareProblem(c: PropertyCase, outcome: Outcome): string | undefi
   }
   if (!c.bothOutcomes) return undefined;
   const total = outcome.accepted + outcome.rejected;
-  if (total < 1000) return undefined;
+  // Below a few hundred values the share says little; the local depth (300) is just above.
+  if (total < 250) return undefined;
   const share = outcome.accepted / total;
   return share < 0.15 || share > 0.85
     ? `${outcome.name}: ${(share * 100).toFixed(1)} % of ${total} values accepted; adjust test/property/arbitraries.ts so both outcomes stay common`

@@ -6,17 +6,21 @@ import { Outcome, PropertyCase, shareProblem } from './case';
 import { CASES } from './cases';
 import { isLabelKey, isSubdomain } from './cases/constructs';
 import { PropertyPool } from './pool';
+import { DEPTH } from './settings';
 import { plainScalarDisagreement } from './yaml-dialects';
 import { Day1KernelModule, KmmMachineConfigPool } from '../../src';
 import { withIgnitionValidate, withSystemdAnalyze } from '../util/oracles';
 
 /*
- * Every input of produceMachineConfig and of the constructs, 10,000 values each (see
- * settings.ts for the knobs): rejected with an error that names the input, or intact wherever
+ * Every input of produceMachineConfig and of the constructs, 10,000 values each in CI (see
+ * settings.ts for the knobs and the local depth): rejected with an error that names the input, or intact wherever
  * it lands (the YAML in every dialect, the unit's environment, the worker config). The
  * properties themselves live in cases/; here they are run (in worker threads, see pool.ts)
  * and their oracles are checked for not being vacuous.
  */
+
+// Visible in every run, so that a quick local pass is never mistaken for CI's depth.
+process.stderr.write(`\nproperty suite depth: ${DEPTH}\n`);
 
 const pool = new PropertyPool();
 const outcomes: Outcome[] = [];

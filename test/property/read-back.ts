@@ -142,20 +142,26 @@ export function expectEqual(actual: unknown, expected: unknown): void {
 }
 
 /**
- * The error must be ours and name the field. `fields` are the accepted `.field` values; an
- * entry ending in `[` also accepts list entries (`moduleParameters[3]`), and a function
- * accepts a field name and message of its choice.
+ * The error must be ours, and each of its problems (one line of the message each) must name
+ * the field: only the fuzzed field is invalid, so nothing else may be reported. `fields` are
+ * the accepted `.field` values; an entry ending in `[` also accepts list entries
+ * (`moduleParameters[3]`).
  */
-export function expectRejectionNaming(error: unknown, ...fields: Array<string | ((e: Day1ValidationError) => boolean)>): void {
+export function expectRejectionNaming(error: unknown, ...fields: string[]): void {
   if (!(error instanceof Day1ValidationError)) {
     throw new Error(`expected a Day1ValidationError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
   }
-  const named = fields.some((field) => typeof field === 'function'
-    ? field(error)
-    : field.endsWith('[') ? error.field.startsWith(field) && /\[\d+\]$/.test(error.field) : error.field === field);
-  if (!named || !error.message.includes(error.field)) {
-    throw new Error(`the error names ${JSON.stringify(error.field)}, expected one of ${fields.map(String).join(', ')}: ${error.message}`);
+  const lines = error.message.split('\n');
+  if (error.problems.length === 0 || lines.length !== error.problems.length) {
+    throw new Error(`expected one message line per problem, got ${error.problems.length} problems: ${error.message}`);
   }
+  error.problems.forEach((problem, i) => {
+    const named = fields.some((field) =>
+      field.endsWith('[') ? problem.field.startsWith(field) && /\[\d+\]$/.test(problem.field) : problem.field === field);
+    if (!named || lines[i] !== `Invalid ${problem.field} ${problem.value}: ${problem.rule}`) {
+      throw new Error(`the error names ${JSON.stringify(problem.field)}, expected one of ${fields.join(', ')}: ${error.message}`);
+    }
+  });
 }
 
 /** Values every YAML reader agrees are strings: the non-fuzzed context must not trip the YAML rule. */

@@ -1,6 +1,14 @@
-import { produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
+import { Day1MachineConfigProducer, produceMachineConfig, ProduceMachineConfigOptions, renderDay1Ignition } from '../../src';
 import { PULL_UNIT_SUFFIX, REPLACE_UNIT_SUFFIX } from '../../src/boot';
-import { checkDns1123Subdomain, checkLabelKey, Day1ValidationError, MAX_MACHINE_CONFIG_NAME_LENGTH, optionalDns1123Subdomain } from '../../src/validation';
+import {
+  checkDns1123Subdomain,
+  checkLabelKey,
+  Day1ValidationError,
+  MAX_MACHINE_CONFIG_NAME_LENGTH,
+  optionalDns1123Subdomain,
+  ProblemCollector,
+  ValidationProblem,
+} from '../../src/validation';
 import { REFERENCE_OPTIONS } from '../util/reference';
 
 /** Runs the generator and returns the validation error it throws. */
@@ -136,9 +144,158 @@ describe('Kubernetes name and label-key rules used by the constructs', () => {
     }
   });
 
-  test('optional names: empty means not set', () => {
-    expect(optionalDns1123Subdomain('imageRepoSecret', '')).toBeUndefined();
-    expect(optionalDns1123Subdomain('imageRepoSecret', undefined)).toBeUndefined();
-    expect(() => optionalDns1123Subdomain('imageRepoSecret', 'Bad')).toThrow(/imageRepoSecret/);
+  test('optional names: undefined is not set, an empty string is rejected', () => {
+    expect(optionalDns1123Subdomain('imageRepoSecret', undefined, 'no secret')).toBeUndefined();
+    expect(optionalDns1123Subdomain('imageRepoSecret', null, 'no secret')).toBeUndefined();
+    expect(() => optionalDns1123Subdomain('imageRepoSecret', '', 'no secret'))
+      .toThrow('Invalid imageRepoSecret "": must not be empty: leave it out for no secret');
+    expect(() => optionalDns1123Subdomain('imageRepoSecret', 'Bad', 'no secret')).toThrow(/imageRepoSecret/);
+  });
+});
+
+/** The error `fn` throws, which must be ours. */
+function validationError(fn: () => unknown): Day1ValidationError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(Day1ValidationError);
+    return e as Day1ValidationError;
+  }
+  throw new Error('accepted');
+}
+
+describe('every problem at once', () => {
+  test('no options at all: each required field, in the order of the options interface', () => {
+    const error = validationError(() => produceMachineConfig({} as ProduceMachineConfigOptions));
+    expect(error.message).toBe([
+      'Invalid kernelModuleImage undefined: is required',
+      'Invalid kernelModuleName undefined: is required',
+      'Invalid machineConfigName undefined: is required',
+      'Invalid machineConfigPoolRef undefined: is required',
+    ].join('\n'));
+    expect(error.problems).toEqual([
+      { field: 'kernelModuleImage', value: 'undefined', rule: 'is required' },
+      { field: 'kernelModuleName', value: 'undefined', rule: 'is required' },
+      { field: 'machineConfigName', value: 'undefined', rule: 'is required' },
+      { field: 'machineConfigPoolRef', value: 'undefined', rule: 'is required' },
+    ]);
+  });
+
+  const MANY_BAD: Partial<Record<keyof ProduceMachineConfigOptions, unknown>> = {
+    // Given in another order than the interface: the report follows the interface.
+    peerMachineConfigNames: ['ok', 'Bad_1', 'also-ok', 'Bad_2'],
+    machineConfigPoolRef: 'pool with spaces',
+    moduleParameters: ['debug', 'ok=1', 'x=$(id)'],
+    workerImage: '',
+    firmwareFilesPath: 'relative',
+    inTreeModulesToRemove: ['ok', 'bad name', 'ok'],
+    kernelModuleName: 'ice.ko',
+    kernelModuleImage: 'quay.io/a/ice:v1',
+  };
+
+  test('one line per invalid field and list entry, in interface order, then index order', () => {
+    const error = validationError(() => produceMachineConfig({ ...REFERENCE_OPTIONS, ...MANY_BAD } as ProduceMachineConfigOptions));
+    expect(error.problems.map((p) => `${p.field} ${p.value}`)).toEqual([
+      'kernelModuleImage "quay.io/a/ice:v1"',
+      'kernelModuleName "ice.ko"',
+      'inTreeModulesToRemove[1] "bad name"',
+      'inTreeModulesToRemove[2] "ok"',
+      'firmwareFilesPath "relative"',
+      'workerImage ""',
+      'moduleParameters[0] "debug"',
+      'moduleParameters[2] "x=$(id)"',
+      'machineConfigPoolRef "pool with spaces"',
+      'peerMachineConfigNames[1] "Bad_1"',
+      'peerMachineConfigNames[3] "Bad_2"',
+    ]);
+    expect(error.problems[3].rule).toBe('duplicates inTreeModulesToRemove[0]; list each entry once');
+    const lines = error.message.split('\n');
+    expect(lines).toHaveLength(error.problems.length);
+    lines.forEach((line, i) => {
+      const p = error.problems[i];
+      expect(line).toBe(`Invalid ${p.field} ${p.value}: ${p.rule}`);
+    });
+  });
+
+  test('renderDay1Ignition and the producer class report the same problems', () => {
+    const options = { ...REFERENCE_OPTIONS, ...MANY_BAD } as ProduceMachineConfigOptions;
+    const fromProduce = validationError(() => produceMachineConfig(options));
+    expect(validationError(() => renderDay1Ignition(options)).problems).toEqual(fromProduce.problems);
+    expect(validationError(() => Day1MachineConfigProducer.produce(options)).problems).toEqual(fromProduce.problems);
+    expect(Day1MachineConfigProducer.validate(options)).toEqual(fromProduce.problems);
+  });
+
+  test('validate lists nothing for valid options, and never throws', () => {
+    expect(Day1MachineConfigProducer.validate(REFERENCE_OPTIONS)).toEqual([]);
+    expect(Day1MachineConfigProducer.validate(null as unknown as ProduceMachineConfigOptions))
+      .toEqual([{ field: 'options', value: 'null', rule: 'must be an object' }]);
+  });
+
+  test('an invalid machineConfigName does not hide problems of the peers', () => {
+    const error = validationError(() => produceMachineConfig({ ...REFERENCE_OPTIONS, machineConfigName: 'Bad', peerMachineConfigNames: ['Bad', 'x y'] }));
+    expect(error.problems.map((p) => p.field)).toEqual(['machineConfigName', 'peerMachineConfigNames[0]', 'peerMachineConfigNames[1]']);
+  });
+
+  test.each([
+    ['firmwareFilesPath', 'no firmware'],
+    ['workerImage', 'the default worker image (quay.io/edge-infrastructure/kernel-module-management-worker:latest)'],
+  ])('an empty %s is rejected, not taken for the default', (field, unset) => {
+    const error = validationError(() => produceMachineConfig({ ...REFERENCE_OPTIONS, [field]: '' }));
+    expect(error.message).toBe(`Invalid ${field} "": must not be empty: leave it out for ${unset}`);
+  });
+
+  test('undefined and null optional strings mean not set', () => {
+    const base = produceMachineConfig({ ...REFERENCE_OPTIONS, firmwareFilesPath: undefined });
+    expect(produceMachineConfig({ ...REFERENCE_OPTIONS, firmwareFilesPath: null as unknown as string })).toBe(base);
+    expect(produceMachineConfig({ ...REFERENCE_OPTIONS, workerImage: undefined })).toBe(produceMachineConfig(REFERENCE_OPTIONS));
+  });
+});
+
+describe('Day1ValidationError and ProblemCollector', () => {
+  test('a single problem keeps the one-line message of earlier releases', () => {
+    const error = new Day1ValidationError('kernelModuleName', 'ice.ko', 'must be a name');
+    expect(error.message).toBe('Invalid kernelModuleName "ice.ko": must be a name');
+    expect(error.name).toBe('Day1ValidationError');
+    expect([error.field, error.rule]).toEqual(['kernelModuleName', 'must be a name']);
+    expect(error.problems).toEqual([{ field: 'kernelModuleName', value: '"ice.ko"', rule: 'must be a name' }]);
+  });
+
+  test('problems with a path are prefixed with it, one line each', () => {
+    const problems: ValidationProblem[] = [
+      { path: 'c/ice', field: 'a', value: '"x"', rule: 'r1' },
+      { field: 'b', value: '42', rule: 'r2' },
+    ];
+    const error = Day1ValidationError.of(problems);
+    expect(error.message).toBe('c/ice: Invalid a "x": r1\nInvalid b 42: r2');
+    expect(error.problems).toEqual(problems);
+    expect(() => Day1ValidationError.of([])).toThrow(/at least one problem/);
+  });
+
+  test('the collector orders by the field list, then by discovery, and adds its path and prefix', () => {
+    const collector = new ProblemCollector('c/ice', ['a', 'b', 'c'], 'opts.');
+    collector.add('c', 1, 'r');
+    collector.check(() => {
+      throw Day1ValidationError.of([{ field: 'b[1]', value: '"y"', rule: 'r' }, { field: 'b[0]', value: '"x"', rule: 'r' }]);
+    });
+    collector.add('zzz', 2, 'r');
+    collector.add('a.x', 3, 'r');
+    expect(collector.check(() => 'fine')).toBe('fine');
+    expect(collector.problems.map((p) => `${p.path} ${p.field}`)).toEqual(['c/ice opts.a.x', 'c/ice opts.b[1]', 'c/ice opts.b[0]', 'c/ice opts.c', 'c/ice opts.zzz']);
+    expect(() => collector.throwIfAny()).toThrow(Day1ValidationError);
+  });
+
+  test('errors that are not validation errors pass through the collector', () => {
+    const collector = new ProblemCollector();
+    expect(() => collector.check(() => {
+      throw new TypeError('bug');
+    })).toThrow(TypeError);
+    expect(collector.ok).toBe(true);
+    expect(() => collector.throwIfAny()).not.toThrow();
+  });
+
+  test('a derived value names where it came from', () => {
+    const collector = new ProblemCollector();
+    collector.checkDerived('the default name, derived from x', () => checkDns1123Subdomain('name', 'A'));
+    expect(collector.problems[0].rule).toMatch(/DNS-1123 subdomain.* \(the default name, derived from x\)$/);
   });
 });

@@ -47,19 +47,29 @@ function fieldProperty<T>(subject: string, field: string, claim: string, values:
   });
 }
 
-/** The error is ours, and its field or message names the input (with the construct's path). */
-function expectNames(error: unknown, prefix: string, input: string): Outcome {
+/**
+ * The error is ours, and each of its problems (one message line each) is at the construct's
+ * path and names the input: only the fuzzed input is invalid, so nothing else may be reported.
+ *
+ * @param fieldPrefix the prefix of the fields of a method's options (`handOverToKmm.`)
+ */
+function expectNames(error: unknown, path: string, input: string, fieldPrefix = ''): Outcome {
   if (!(error instanceof Day1ValidationError)) {
     throw new Error(`expected a Day1ValidationError naming ${input}, got ${error instanceof Error ? error.stack : String(error)}`);
   }
-  const exact = error.field === `${prefix}${input}` || error.field.startsWith(`${prefix}${input}[`) || error.field.startsWith(`${prefix}${input}["`);
-  // Derived values (a default name built from the input) name the derived field and the input.
-  const derived = error.field.startsWith(prefix) && error.field.includes(input) && error.field.includes('(derived');
-  // A rule that relates two inputs (baseRole must differ from name) names both in its message.
-  const combined = error.field.startsWith(prefix) && new RegExp(`\\b${input.replace(/\./g, '\\.')}\\b`).test(error.message);
-  if (!(exact || derived || combined) || !error.message.includes(error.field)) {
-    throw new Error(`the error does not name ${prefix}${input}: field ${JSON.stringify(error.field)}: ${error.message}`);
-  }
+  const lines = error.message.split('\n');
+  const mentions = new RegExp(`\\b${input.replace(/\./g, '\\.')}\\b`);
+  error.problems.forEach((problem, i) => {
+    const field = problem.field.startsWith(fieldPrefix) ? problem.field.slice(fieldPrefix.length) : undefined;
+    const exact = field === input || field?.startsWith(`${input}[`) || field?.startsWith(`${input}.`);
+    // Derived values (a default name built from the input) name the derived field, and the input in the rule;
+    // a rule that relates two inputs (baseRole must differ from name) names both.
+    const related = field !== undefined && mentions.test(problem.rule);
+    if (problem.path !== path || !(exact || related) || lines[i] !== `${path}: Invalid ${problem.field} ${problem.value}: ${problem.rule}`) {
+      throw new Error(`the error does not name ${path}: ${fieldPrefix}${input}: ${error.message}`);
+    }
+  });
+  if (lines.length !== error.problems.length) throw new Error(`one line per problem expected: ${error.message}`);
   return 'rejected';
 }
 
@@ -112,7 +122,7 @@ const moduleSettings = validModule
   .filter((settings) => /[A-Za-z0-9]/.test(settings.kernelModuleName));
 
 function day1KernelModuleCases(): void {
-  const prefix = 'Day1KernelModule "c/m": ';
+  const prefix = 'c/m';
   const context = fc.record({
     settings: moduleSettings,
     pool: fc.oneof(fc.constant('worker'), validPoolName),
@@ -149,7 +159,7 @@ function day1KernelModuleCases(): void {
 }
 
 function poolCases(): void {
-  const prefix = 'KmmMachineConfigPool "pools/p": ';
+  const prefix = 'pools/p';
   const context = fc.record({
     name: validPoolName,
     baseRole: fc.option(validPoolName, { nil: undefined }),
@@ -257,7 +267,7 @@ function poolCases(): void {
         built = build({ ...ctx, maxUnavailable: value }, false);
         expected = value.isPercentage ? `${value.amount}%` : value.amount;
       } catch (error) {
-        if (error instanceof Day1ValidationError && (error.field === 'maxUnavailable' || error.field === `${prefix}maxUnavailable`)) {
+        if (error instanceof Day1ValidationError && error.problems.every((p) => p.field === 'maxUnavailable' && (p.path ?? prefix) === prefix)) {
           return 'rejected';
         }
         throw error;
@@ -273,7 +283,7 @@ function poolCases(): void {
 }
 
 function bootModuleConfigCases(): void {
-  const prefix = 'BootModuleConfig "c/b": ';
+  const prefix = 'c/b';
   const context = fc.record({
     machineConfigName: pooled(dns1123Subdomain.filter(plainSafe), 200),
     machineConfigPoolName: fc.oneof(fc.constant('worker'), validPoolName),
@@ -327,7 +337,7 @@ function bootModuleConfigCases(): void {
 }
 
 function handOverCases(): void {
-  const prefix = 'Day1KernelModule "modules/m": handOverToKmm options.';
+  const prefix = 'modules/m';
   const moduleName = (options: { name?: string }, kernelModuleName: string) =>
     options.name ?? kernelModuleName.toLowerCase().replace(/_/g, '-').replace(/^-+|-+$/g, '');
   // A context KMM's webhook accepts (name + namespace at most 41 characters), so that only the
@@ -363,7 +373,7 @@ function handOverCases(): void {
         try {
           module.handOverToKmm(options);
         } catch (error) {
-          return expectNames(error, prefix, field.name);
+          return expectNames(error, prefix, field.name, 'handOverToKmm.');
         }
         const docs = synthesized(kmm);
         const kmmModule = ofKind(docs, 'Module');
