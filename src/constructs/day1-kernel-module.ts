@@ -9,7 +9,7 @@ import { KmmMachineConfigPool } from './kmm-machine-config-pool';
 import { KMM_NAMESPACE, KmmModule } from './kmm-module';
 import { checkModuleNameLength, checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
 import { orderAfter } from './ordering';
-import { HealthCheckToleration } from './toleration';
+import { checkTolerations, HealthCheckToleration } from './toleration';
 import { addWarning } from './warnings';
 import { MachineConfig } from '../imports/machineconfig-machineconfiguration.openshift.io';
 import { machineConfigFromValidated, MachineConfigManifest, ROLE_LABEL } from '../machine-config';
@@ -574,6 +574,7 @@ export class Day1KernelModule extends Construct {
         + 'set healthCheckNodeSelector explicitly',
       () => checkSelector('healthCheckNodeSelector', { [`node-role.kubernetes.io/${poolName}`]: '' }));
     }
+    problems.check(() => checkTolerations('healthCheckTolerations', props.healthCheckTolerations));
     const kernelModuleName = ifValid(() => checkKernelModuleName('kernelModuleName', props.kernelModuleName));
     if (problems.count > before || nodeSelector === undefined || kernelModuleName === undefined
       || machineConfigName === undefined || gitOps === undefined) {

@@ -7,7 +7,7 @@ import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadat
 import { orderAfter } from './ordering';
 import { checkTolerations, HealthCheckToleration, KubeToleration } from './toleration';
 import { addWarning } from './warnings';
-import { checkDns1123Label, checkImageReference, checkKernelModuleName, Day1ValidationError } from '../validation';
+import { checkDns1123Label, checkImageReference, checkKernelModuleName, optional, optionalBoolean, ProblemCollector } from '../validation';
 
 /**
  * The health check's image: it needs nothing but `/bin/sh` (the probe uses shell built-ins
@@ -34,8 +34,9 @@ const CONTROL_PLANE_ROLE_LABELS = ['node-role.kubernetes.io/master', 'node-role.
 /** Properties of a `KernelModuleHealthCheck`. */
 export interface KernelModuleHealthCheckProps {
   /**
-   * Name of the kernel module that must be loaded (as given to modprobe; "-" and "_" are
-   * the same character, sysfs shows "_").
+   * Name of the kernel module that must be loaded, as given to modprobe.
+   *
+   * "-" and "_" are the same character to modprobe, and sysfs shows "_".
    */
   readonly kernelModuleName: string;
 
@@ -48,8 +49,8 @@ export interface KernelModuleHealthCheckProps {
   readonly nodeSelector: { [key: string]: string };
 
   /**
-   * `metadata.name` of the DaemonSet; also the value of its pods'
-   * `app.kubernetes.io/instance` label, so a DNS-1123 label.
+   * `metadata.name` of the DaemonSet, also the value of its pods' `app.kubernetes.io/instance`
+   * label, so a DNS-1123 label. An empty string is rejected: leave the property out for the default.
    *
    * @default - the kernel module name, lowercase, "_" as "-"
    */
@@ -142,31 +143,38 @@ export class KernelModuleHealthCheck extends Construct {
    */
   constructor(scope: Construct, id: string, props: KernelModuleHealthCheckProps) {
     super(scope, id);
-    const prefix = `KernelModuleHealthCheck "${this.node.path}": `;
+    const problems = new ProblemCollector(this.node.path, HEALTH_CHECK_FIELDS);
     if (props === null || typeof props !== 'object') {
-      throw new Day1ValidationError(`${prefix}props`, props, 'must be an object');
+      problems.add('props', props, 'must be an object');
+      problems.throwIfAny();
     }
-    this.kernelModuleName = checkKernelModuleName(`${prefix}kernelModuleName`, props.kernelModuleName);
-    this.nodeSelector = Object.freeze(checkSelector(`${prefix}nodeSelector`, props.nodeSelector));
-    this.name = props.name === undefined
-      ? checkDns1123Label(`${prefix}name (derived from kernelModuleName ${JSON.stringify(this.kernelModuleName)}; set it explicitly)`,
-        dnsNameFromModuleName(this.kernelModuleName))
-      : checkDns1123Label(`${prefix}name`, props.name);
-    this.image = checkImageReference(`${prefix}image`, props.image ?? DEFAULT_HEALTH_CHECK_IMAGE);
-    const namespace = checkDns1123Label(`${prefix}namespace`, props.namespace ?? DEFAULT_HEALTH_CHECK_NAMESPACE);
-    const tolerations = checkTolerations(`${prefix}tolerations`, props.tolerations);
-    if (props.requireOutOfTree !== undefined && typeof props.requireOutOfTree !== 'boolean') {
-      throw new Day1ValidationError(`${prefix}requireOutOfTree`, props.requireOutOfTree, 'must be a boolean');
-    }
-    this.requireOutOfTree = props.requireOutOfTree ?? true;
-    const gitOps = gitOpsPolicy(prefix, GitOpsStage.HEALTH_CHECK, { syncWaves: props.syncWaves }, false);
+    const kernelModuleName = problems.check(() => checkKernelModuleName('kernelModuleName', props.kernelModuleName));
+    const nodeSelector = problems.check(() => checkSelector('nodeSelector', props.nodeSelector));
+    const name = props.name !== undefined
+      ? problems.check(() => optional('name', props.name, 'the default name (the kernel module name, lowercase, "_" as "-")', checkDns1123Label))
+      : kernelModuleName === undefined ? undefined
+        : problems.checkDerived(`the default name, derived from kernelModuleName ${JSON.stringify(kernelModuleName)}; set name explicitly`,
+          () => checkDns1123Label('name', dnsNameFromModuleName(kernelModuleName)));
+    const image = problems.check(() => optional('image', props.image, `the default image (${DEFAULT_HEALTH_CHECK_IMAGE})`, checkImageReference)
+      ?? DEFAULT_HEALTH_CHECK_IMAGE);
+    const namespace = problems.check(() => optional('namespace', props.namespace, `the default namespace (${DEFAULT_HEALTH_CHECK_NAMESPACE})`, checkDns1123Label)
+      ?? DEFAULT_HEALTH_CHECK_NAMESPACE);
+    const tolerations = problems.check(() => checkTolerations('tolerations', props.tolerations));
+    const requireOutOfTree = problems.check(() => optionalBoolean('requireOutOfTree', props.requireOutOfTree, true));
+    const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.HEALTH_CHECK, { syncWaves: props.syncWaves }, false));
+    problems.throwIfAny();
+    this.kernelModuleName = kernelModuleName!;
+    this.nodeSelector = Object.freeze(nodeSelector!);
+    this.name = name!;
+    this.image = image!;
+    this.requireOutOfTree = requireOutOfTree!;
     this.sysfsPath = `/sys/module/${this.kernelModuleName.replace(/-/g, '_')}`;
 
     const labels = { [NAME_LABEL]: NAME_LABEL_VALUE, [INSTANCE_LABEL]: this.name };
-    const metadata = resolveMetadata(prefix, undefined, {
+    const metadata = resolveMetadata('', undefined, {
       name: this.name,
       nameField: 'name',
-      defaultNamespace: namespace,
+      defaultNamespace: namespace!,
       defaultLabels: labels,
       gitOps,
     });
@@ -185,16 +193,16 @@ export class KernelModuleHealthCheck extends Construct {
         selector: { matchLabels: { ...labels } },
         template: {
           metadata: { labels: { ...labels } },
-          spec: podSpec(this, tolerations),
+          spec: podSpec(this, tolerations!),
         },
       },
     });
     if (namespace === DEFAULT_HEALTH_CHECK_NAMESPACE) {
-      orderAfter(this.daemonSet, defaultNamespace(this, gitOps));
+      orderAfter(this.daemonSet, defaultNamespace(this, gitOps!));
     }
     claimObjectName(this, 'DaemonSet', this.namespace, this.name,
       'Give each health check its own name (for a Day1KernelModule, its own machineConfigName).');
-    if (tolerations.length === 0 && CONTROL_PLANE_ROLE_LABELS.some((key) => key in this.nodeSelector)) {
+    if (tolerations!.length === 0 && CONTROL_PLANE_ROLE_LABELS.some((key) => key in this.nodeSelector)) {
       addWarning(this, `the node selector ${JSON.stringify(this.nodeSelector)} selects control-plane nodes, which are tainted NoSchedule, `
         + 'and no toleration is set: the DaemonSet will run no pod there and report healthy without checking anything. '
         + 'Add a toleration for the control-plane taints.');
@@ -319,3 +327,8 @@ function defaultNamespace(scope: IConstruct, gitOps: GitOpsPolicy): ApiObject {
   }
   return namespace;
 }
+
+/** The fields of KernelModuleHealthCheckProps in the order of the interface. */
+const HEALTH_CHECK_FIELDS: readonly string[] = [
+  'kernelModuleName', 'nodeSelector', 'name', 'image', 'namespace', 'tolerations', 'requireOutOfTree', 'syncWaves',
+];

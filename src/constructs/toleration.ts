@@ -1,4 +1,4 @@
-import { checkLabelKey, checkLabelValue, Day1ValidationError } from '../validation';
+import { checkLabelKey, checkLabelValue, Day1ValidationError, ProblemCollector } from '../validation';
 
 /** How a `HealthCheckToleration` matches a taint's value (Kubernetes `Toleration.operator`). */
 export enum TolerationOperator {
@@ -91,7 +91,11 @@ export function checkTolerations(field: string, value: unknown): KubeToleration[
   if (!Array.isArray(value)) {
     throw new Day1ValidationError(field, value, 'must be a list of tolerations ({ key?, operator?, value?, effect? })');
   }
-  return value.map((entry, i) => checkToleration(`${field}[${i}]`, entry));
+  // Every entry is checked, so that one error lists the problem of each bad entry.
+  const problems = new ProblemCollector();
+  const checked = value.map((entry, i) => problems.check(() => checkToleration(`${field}[${i}]`, entry)));
+  problems.throwIfAny();
+  return checked as KubeToleration[];
 }
 
 function checkToleration(field: string, entry: unknown): KubeToleration {

@@ -208,10 +208,10 @@ describe('Day1KernelModule healthCheck', () => {
       ['an invalid namespace', { ...base, healthCheckNamespace: 'Kmm' }, 'healthCheckNamespace "Kmm"', 'DNS-1123 label'],
       ['an empty node selector', { ...base, healthCheckNodeSelector: {} }, 'healthCheckNodeSelector {}', 'every node'],
       ['tolerations that are not a list', { ...base, healthCheckTolerations: { key: 'a' } as any },
-        'KernelModuleHealthCheck "test/ice/HealthCheck": tolerations {"key":"a"}', 'must be a list of tolerations'],
+        'healthCheckTolerations {"key":"a"}', 'must be a list of tolerations'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
       const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message;
-      expect(message).toContain(fieldAndValue.startsWith('KernelModuleHealthCheck') ? fieldAndValue : `test/ice: Invalid ${fieldAndValue}`);
+      expect(message).toContain(`test/ice: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
     });
 
@@ -229,7 +229,7 @@ describe('tolerations: Kubernetes\' rules, each error naming the entry and its f
   const check = (tolerations: unknown) => errorOf(() => new KernelModuleHealthCheck(Testing.chart(), 'check', {
     kernelModuleName: 'ice', nodeSelector: { a: 'b' }, tolerations: tolerations as HealthCheckToleration[],
   })).message;
-  const field = (path: string) => `Invalid KernelModuleHealthCheck "test/check": tolerations${path}`;
+  const field = (path: string) => `test/check: Invalid tolerations${path}`;
 
   test.each<[string, unknown[], string, string]>([
     ['an empty key', [{ key: '', operator: TolerationOperator.EXISTS }], '[0].key ""', 'omit key'],
@@ -339,7 +339,7 @@ describe('KernelModuleHealthCheck on its own', () => {
     const message = errorOf(() => new KernelModuleHealthCheck(Testing.chart(), 'check', {
       kernelModuleName: 'ice', nodeSelector: { a: 'b' }, ...props,
     } as KernelModuleHealthCheckProps)).message;
-    expect(message).toContain(`KernelModuleHealthCheck "test/check": ${fieldAndValue}`);
+    expect(message).toContain(`test/check: Invalid ${fieldAndValue}`);
     expect(message).toContain(rule);
   });
 });
@@ -401,5 +401,38 @@ describe('the readiness probe script', () => {
       const result = spawnSync('shellcheck', ['--shell=sh', '--severity=style', '-'], { input: emitted(requireOutOfTree), encoding: 'utf8' });
       expect({ requireOutOfTree, status: result.status, output: result.stdout + result.stderr }).toEqual({ requireOutOfTree, status: 0, output: '' });
     }
+  });
+});
+
+describe('every problem at once', () => {
+  test('a health check with three bad props and two bad tolerations: one error, one line each, in the order of the props', () => {
+    const message = errorOf(() => new KernelModuleHealthCheck(Testing.chart(), 'check', {
+      kernelModuleName: 'ice x',
+      nodeSelector: { a: 'b' },
+      image: '',
+      tolerations: [{ key: '' }, { key: 'ok', operator: 'In' as TolerationOperator }],
+      requireOutOfTree: 'no' as any,
+    })).message;
+    expect(message.split('\n')).toEqual([
+      expect.stringMatching(/^test\/check: Invalid kernelModuleName "ice x": /),
+      expect.stringMatching(/^test\/check: Invalid image "": must not be empty/),
+      expect.stringMatching(/^test\/check: Invalid tolerations\[0\]\.key "": must not be empty/),
+      expect.stringMatching(/^test\/check: Invalid tolerations\[1\]\.operator "In": must be one of/),
+      expect.stringMatching(/^test\/check: Invalid requireOutOfTree "no": must be a boolean/),
+    ]);
+  });
+
+  test('a Day1KernelModule reports a bad toleration together with its other bad props', () => {
+    const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', {
+      machineConfigPoolName: 'worker',
+      kernelModuleImage: 'quay.io/x/ice:v1',
+      kernelModuleName: 'ice',
+      healthCheck: true,
+      healthCheckTolerations: [{ key: 'ok' }, { value: 'v' }],
+    })).message;
+    expect(message.split('\n')).toEqual([
+      expect.stringMatching(/^test\/ice: Invalid kernelModuleImage "quay.io\/x\/ice:v1": must not have a tag/),
+      expect.stringMatching(/^test\/ice: Invalid healthCheckTolerations\[1\]\.operator "Equal": must be TolerationOperator.EXISTS when key is unset/),
+    ]);
   });
 });
