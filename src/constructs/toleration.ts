@@ -5,7 +5,7 @@ export enum TolerationOperator {
   /** The taint's value must equal the toleration's `value` (an unset value matches a taint without one). */
   EQUAL = 'Equal',
 
-  /** Any value of the taint matches; the toleration has no `value`. */
+  /** Any value of the taint matches, so the toleration has no `value`. */
   EXISTS = 'Exists',
 }
 
