@@ -313,7 +313,9 @@ scenario('mutation: the process-substitution wait-for-dispatcher.sh of cb76e57 l
  * rewritten by the KMM operator (the stand-in of test/util/kmm-operator.ts, from the facts in
  * issue #10), next to `ours` as the constructs synthesize it (naming the other as a peer).
  */
-function operatorPool(name: string, handedOver: ValidatedMachineConfigOptions, ours: ValidatedMachineConfigOptions): [TierNode, MergedMachineConfigs] {
+function operatorPool(
+  name: string, handedOver: ValidatedMachineConfigOptions, ours: ValidatedMachineConfigOptions,
+): [TierNode, MergedMachineConfigs] {
   const node = new TierNode(name);
   const rewritten = kmmOperatorMachineConfig({
     machineConfigName: handedOver.machineConfigName,
