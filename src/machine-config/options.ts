@@ -1,5 +1,6 @@
 import { ModuleValues, UnitValues } from '../boot';
-import { checkMachineConfigOptions, DEFAULT_WORKER_IMAGE, KernelModuleSettings, ProduceMachineConfigOptions } from '../validation';
+// On the CLI's path: the one validation module it needs, not the index.
+import { checkMachineConfigOptions, DEFAULT_WORKER_IMAGE, KernelModuleSettings, ProduceMachineConfigOptions } from '../validation/settings';
 
 /*
  * Where the defaults of the module settings are applied: validation returns what was given,

@@ -1,6 +1,7 @@
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
-import { yamlReadsAsNumberOrDate } from '../validation';
+// On the CLI's path: the one validation module it needs, not the index.
+import { yamlReadsAsNumberOrDate } from '../validation/yaml-text';
 
 /*
  * YAML writing for produceMachineConfig and the CLI: js-yaml's single-file build, loaded on
