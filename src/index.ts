@@ -1,5 +1,35 @@
-export type { KernelModuleSettings, ProduceMachineConfigOptions, ValidationProblem } from './validation';
-export { DEFAULT_WORKER_IMAGE } from './validation';
+export {
+  ArgoCdApplication,
+  BootModuleConfig,
+  Day1KernelModule,
+  DEFAULT_HEALTH_CHECK_IMAGE,
+  DEFAULT_HEALTH_CHECK_NAMESPACE,
+  FluxDelivery,
+  GitOpsController,
+  GitOpsControllerAccess,
+  KernelModuleHealthCheck,
+  KmmMachineConfigPool,
+  KmmModule,
+  MaxUnavailable,
+  SyncWave,
+} from './constructs';
+export type {
+  ArgoCdApplicationProps,
+  BootModuleConfigProps,
+  Day1KernelModuleProps,
+  FluxDeliveryProps,
+  GitOpsControllerAccessProps,
+  GitOpsObjectProps,
+  HandOverToKmmOptions,
+  IMachineConfigPool,
+  KernelModuleHealthCheckProps,
+  KmmHandOver,
+  KmmMachineConfigPoolProps,
+  KmmModuleProps,
+  ProtectedObjectProps,
+  SyncWaveProps,
+} from './constructs';
+export { IGNITION_VERSION } from './ignition';
 export type {
   IgnitionConfig,
   IgnitionFile,
@@ -10,9 +40,14 @@ export type {
   IgnitionSystemd,
   IgnitionUnit,
 } from './ignition';
-export { IGNITION_VERSION } from './ignition';
-export { produceMachineConfig, renderDay1Ignition, Day1MachineConfigProducer } from './machine-config';
-export { mergeMachineConfigs, MachineConfigMerge, MachineConfigConflictKind } from './machine-config';
+export {
+  Day1MachineConfigProducer,
+  MachineConfigConflictKind,
+  MachineConfigMerge,
+  mergeMachineConfigs,
+  produceMachineConfig,
+  renderDay1Ignition,
+} from './machine-config';
 export type {
   MachineConfigConflict,
   MergedDropin,
@@ -21,4 +56,5 @@ export type {
   MergedUnit,
   MergeMachineConfigsOptions,
 } from './machine-config';
-export * from './constructs';
+export { DEFAULT_WORKER_IMAGE, TolerationEffect, TolerationOperator } from './validation';
+export type { HealthCheckToleration, KernelModuleSettings, ProduceMachineConfigOptions, ValidationProblem } from './validation';

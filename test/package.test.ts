@@ -55,8 +55,8 @@ describe('the npm package', () => {
   test('lib/ produces the same MachineConfig as src/, reading its scripts from lib/boot', () => {
     const script = [
       'const lib = require(process.argv[1]);',
-      'const payload = require(require("path").join(require("path").dirname(process.argv[1]), "boot", "payload.js"));',
-      'if (!payload.bootScripts().length) throw new Error("no scripts");',
+      'const scripts = require(require("path").join(require("path").dirname(process.argv[1]), "boot", "scripts.js"));',
+      'if (!scripts.bootScripts().length) throw new Error("no scripts");',
       'process.stdout.write(lib.produceMachineConfig(JSON.parse(process.argv[2])));',
     ].join('\n');
     const result = spawnSync(process.execPath, ['-e', script, LIB, JSON.stringify(REFERENCE_OPTIONS)], { encoding: 'utf8' });

@@ -1,202 +1,40 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { environmentAssignment, renderUnitFile, UnitSection } from './systemd';
-import { ValidatedMachineConfigOptions } from '../validation';
+import { BootFile, bootScripts, SCRIPT_MODE } from './scripts';
+import { CRIO_WIPE_UNIT, pullUnit, replaceUnit, UnitValues } from './units';
 
 /*
- * The node-side payload of one Day 1 MachineConfig: three scripts shared by every Day 1
- * MachineConfig (identical bytes, so several of them merge cleanly in one pool) and two
- * units per MachineConfig that carry its values. Names and paths are a contract with the
- * KMM operator, whose BootModuleConfig reconciler installs node disruption policies for them.
+ * Everything one Day 1 MachineConfig puts on a node: the three shared scripts with their mode,
+ * its two units, and the mask of crio-wipe.service. The machine-config layer only encodes it.
  */
 
-/** A file installed on the node. */
-export interface BootFile {
-  readonly path: string;
-  readonly contents: string;
+/** A file the node gets, with its permission bits. */
+export interface NodeFile extends BootFile {
+  readonly mode: number;
 }
 
-/** A systemd unit installed and enabled on the node. */
-export interface BootUnit {
+/** A unit the node gets: installed and enabled (`contents`), or only disabled and masked. */
+export interface NodeUnit {
   readonly name: string;
-  readonly contents: string;
+  readonly enabled: boolean;
+  readonly mask?: boolean;
+  readonly contents?: string;
 }
 
-export const REPLACE_SCRIPT_PATH = '/usr/local/bin/replace-kernel-module.sh';
-export const PULL_SCRIPT_PATH = '/usr/local/bin/pull-kernel-module-image.sh';
-export const WAIT_SCRIPT_PATH = '/usr/local/bin/wait-for-dispatcher.sh';
-export const SCRIPT_PATHS = [REPLACE_SCRIPT_PATH, PULL_SCRIPT_PATH, WAIT_SCRIPT_PATH] as const;
-
-export const REPLACE_UNIT_SUFFIX = '-replace-kernel-module.service';
-export const PULL_UNIT_SUFFIX = '-pull-kernel-module-image.service';
-/** Wipes container storage at boot; left enabled it would delete the images we pulled. */
-export const CRIO_WIPE_UNIT = 'crio-wipe.service';
-/** Proxy settings the Machine Config Operator writes for the node; read optionally (`-`), so a node without it still loads the module. */
-export const PROXY_ENV_FILE = '/etc/mco/proxy.env';
-
-/**
- * Bounds for the replace unit: it holds back network-pre.target, so a hung worker must not
- * hold the boot for long. Copying modules and firmware and running modprobe takes seconds.
- */
-export const REPLACE_TIMEOUT_SECONDS = 300;
-/**
- * Bounds for the pull unit: waiting for the dispatcher (120 s) plus, per missing image,
- * 5 attempts of at most 300 s (+5 s before SIGKILL) with 10+20+40+80 s of back-off between
- * them. Both images missing and every attempt timing out is 120 + 2 × 1675 = 3470 s, so one
- * hour fits with room for the quick podman and systemctl calls in between.
- */
-export const PULL_TIMEOUT_SECONDS = 3600;
-
-/** The scripts, read from the files next to this module (`src/boot` or `lib/boot`). */
-let scriptsCache: BootFile[] | undefined;
-export function bootScripts(): BootFile[] {
-  if (scriptsCache === undefined) {
-    scriptsCache = SCRIPT_PATHS.map((path) => ({
-      path,
-      contents: readFileSync(join(__dirname, path.slice(path.lastIndexOf('/') + 1)), 'utf8'),
-    }));
-  }
-  return scriptsCache;
-}
-
-export function replaceUnitName(machineConfigName: string): string {
-  return `${machineConfigName}${REPLACE_UNIT_SUFFIX}`;
-}
-
-export function pullUnitName(machineConfigName: string): string {
-  return `${machineConfigName}${PULL_UNIT_SUFFIX}`;
-}
-
-/** Description= expands `%` specifiers; keep the text literal. */
-function description(text: string): string {
-  return text.replace(/%/g, '%%');
+/** What the node runs for one Day 1 MachineConfig. */
+export interface BootPayload {
+  readonly files: NodeFile[];
+  readonly units: NodeUnit[];
 }
 
 /**
- * The unit ↔ script interface version our units speak (`KMM_DAY1_INTERFACE`). Version 1 (no
- * variable) is the first release; version 2 adds `KERNEL_MODULE`, `WORKER_CONFIG_FILEPATH` and
- * `KERNEL_MODULE_IMAGE_FILEPATH`, which the KMM operator's scripts read, and always sets
- * `IN_TREE_MODULES_TO_REMOVE` and `FIRMWARE_FILES_PATH`. Scripts accept every earlier version.
+ * The node side of one Day 1 MachineConfig. crio-wipe.service is disabled and masked: it wipes
+ * container storage at boot, which would delete the images the pull unit fetched.
  */
-export const UNIT_INTERFACE_VERSION = 2;
-
-/**
- * Where the KMM operator's replace script, should it win the merge, writes this module's
- * worker config: a file of its own directly in /var/lib, which exists on a fresh node (its
- * script writes with `cat >`, without creating directories). Our scripts never use it. With
- * the longest MachineConfig name (222) the file name has 250 characters, within NAME_MAX.
- */
-export function workerConfigFilePath(machineConfigName: string): string {
-  return `/var/lib/kmm-day1-${machineConfigName}.worker-config.yaml`;
-}
-
-/** Where the KMM operator's pull script, should it win the merge, keeps this module's image. Our scripts never use it. */
-export function kernelModuleImageFilePath(machineConfigName: string): string {
-  return `/var/lib/kmm-day1-${machineConfigName}.image.tar`;
-}
-
-/** `Environment=` lines; `undefined` values are left out, empty strings are kept as set-but-empty. */
-function environment(values: ReadonlyArray<readonly [string, string | undefined]>): Array<[string, string]> {
-  return values
-    .filter((entry): entry is readonly [string, string] => entry[1] !== undefined)
-    .map(([name, value]) => ['Environment', environmentAssignment(name, value)]);
-}
-
-/** Undefined for an empty list, so that the line is left out. */
-function nonEmpty(values: readonly string[]): string | undefined {
-  return values.length > 0 ? values.join(' ') : undefined;
-}
-
-/**
- * One total order, by name, over the replace units of every Day 1 MachineConfig of the pool:
- * loads never overlap (the KMM operator's script uses one podman pod name for every module),
- * no cycle is possible, and the order holds when the KMM operator rewrites a peer, whose
- * units carry none: each of our units states its side of every pair.
- */
-function peerOrdering(options: ValidatedMachineConfigOptions): Array<[string, string]> {
-  return options.peerMachineConfigNames.map((peer) => [peer < options.machineConfigName ? 'After' : 'Before', replaceUnitName(peer)]);
-}
-
-/** Loads the module before network-pre.target, from images already in local storage. */
-export function replaceUnit(options: ValidatedMachineConfigOptions): BootUnit {
-  const sections: UnitSection[] = [
-    {
-      name: 'Unit',
-      directives: [
-        ['Description', description(`Load out-of-tree kernel module ${options.kernelModuleName} before the network (Day 1, ${options.machineConfigName})`)],
-        // Early boot: default dependencies would order us after basic.target, i.e. too late.
-        ['DefaultDependencies', 'no'],
-        ['Wants', 'network-pre.target'],
-        ['Before', 'network-pre.target'],
-        ['After', 'local-fs.target'],
-        ['RequiresMountsFor', '/var/lib/containers'],
-        ...peerOrdering(options),
-      ],
-    },
-    {
-      name: 'Service',
-      directives: [
-        ['Type', 'oneshot'],
-        ['User', 'root'],
-        ['TimeoutStartSec', String(REPLACE_TIMEOUT_SECONDS)],
-        ['EnvironmentFile', `-${PROXY_ENV_FILE}`],
-        ...environment([
-          ['KMM_DAY1_INTERFACE', String(UNIT_INTERFACE_VERSION)],
-          ['MACHINE_CONFIG_NAME', options.machineConfigName],
-          ['KERNEL_MODULE_IMAGE', options.kernelModuleImage],
-          ['KERNEL_MODULE_NAME', options.kernelModuleName],
-          // The KMM operator's scripts read these; so do ours, under the operator's units.
-          ['KERNEL_MODULE', options.kernelModuleName],
-          ['WORKER_IMAGE', options.workerImage],
-          ['IN_TREE_MODULES_TO_REMOVE', options.inTreeModulesToRemove.join(' ')],
-          ['FIRMWARE_FILES_PATH', options.firmwareFilesPath ?? ''],
-          ['WORKER_CONFIG_FILEPATH', workerConfigFilePath(options.machineConfigName)],
-          ['MODULE_PARAMETERS', nonEmpty(options.moduleParameters)],
-        ]),
-        ['ExecStart', REPLACE_SCRIPT_PATH],
-      ],
-    },
-    {
-      name: 'Install',
-      directives: [['WantedBy', 'multi-user.target']],
-    },
-  ];
-  return { name: replaceUnitName(options.machineConfigName), contents: renderUnitFile(sections) };
-}
-
-/** Pulls the images once the network is up and reboots so the replace unit can use them. */
-export function pullUnit(options: ValidatedMachineConfigOptions): BootUnit {
-  const sections: UnitSection[] = [
-    {
-      name: 'Unit',
-      directives: [
-        ['Description', description(`Pull the kernel module image of ${options.kernelModuleName} for the running kernel (Day 1, ${options.machineConfigName})`)],
-        ['Wants', 'network-online.target'],
-        ['After', 'network-online.target NetworkManager-dispatcher.service'],
-      ],
-    },
-    {
-      name: 'Service',
-      directives: [
-        ['Type', 'oneshot'],
-        ['User', 'root'],
-        ['TimeoutStartSec', String(PULL_TIMEOUT_SECONDS)],
-        ['EnvironmentFile', `-${PROXY_ENV_FILE}`],
-        ...environment([
-          ['KMM_DAY1_INTERFACE', String(UNIT_INTERFACE_VERSION)],
-          ['MACHINE_CONFIG_NAME', options.machineConfigName],
-          ['KERNEL_MODULE_IMAGE', options.kernelModuleImage],
-          ['WORKER_IMAGE', options.workerImage],
-          ['KERNEL_MODULE_IMAGE_FILEPATH', kernelModuleImageFilePath(options.machineConfigName)],
-        ]),
-        ['ExecStartPre', WAIT_SCRIPT_PATH],
-        ['ExecStart', PULL_SCRIPT_PATH],
-      ],
-    },
-    {
-      name: 'Install',
-      directives: [['WantedBy', 'multi-user.target']],
-    },
-  ];
-  return { name: pullUnitName(options.machineConfigName), contents: renderUnitFile(sections) };
+export function bootPayload(values: UnitValues): BootPayload {
+  return {
+    files: bootScripts().map((script) => ({ ...script, mode: SCRIPT_MODE })),
+    units: [
+      ...[replaceUnit(values), pullUnit(values)].map((unit) => ({ name: unit.name, enabled: true, contents: unit.contents })),
+      { name: CRIO_WIPE_UNIT, enabled: false, mask: true },
+    ],
+  };
 }

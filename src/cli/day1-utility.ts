@@ -6,7 +6,7 @@ import { FLAGS, flagForField, PROGRAM, usage } from './flags';
 // Deep imports on purpose: the package index also loads cdk8s and constructs, which would
 // multiply start-up time for nothing the CLI uses.
 import type * as Generator from '../machine-config/generator';
-import { Day1ValidationError, problemLine, ValidationProblem } from '../validation';
+import { Day1ValidationError, problemLine, ValidationProblem } from '../validation/error';
 
 /** Where main writes; the process streams unless a caller captures the output. */
 export interface CliOutput {

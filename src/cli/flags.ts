@@ -1,4 +1,5 @@
-import { DEFAULT_WORKER_IMAGE, ProduceMachineConfigOptions } from '../validation';
+// The modules the CLI needs, not the validation index (which also loads the constructs' rules).
+import { DEFAULT_WORKER_IMAGE, ProduceMachineConfigOptions } from '../validation/settings';
 
 /*
  * The flags of day1-utility. Names are those of KMM's own utility so existing scripts keep

@@ -2,10 +2,25 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ignoreEntryFor, RESPECT_IGNORE_DIFFERENCES } from './argocd-ignore-differences';
 import { claimObjectName } from './conflicts';
-import { checkControllerAccountProps, checkRepositoryPath, checkToken, deliveryStages, handedOverMachineConfigs, registerBootstrap } from './delivery';
-import { DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_ARGOCD_NAMESPACE, GitOpsController, GitOpsControllerAccess } from './gitops-controller-access';
+import { checkControllerAccess, deliveryStages, handedOverMachineConfigs, registerBootstrap } from './delivery';
+import {
+  controllerAccessOf,
+  DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT,
+  DEFAULT_ARGOCD_NAMESPACE,
+  GitOpsController,
+  GitOpsControllerAccess,
+} from './gitops-controller-access';
 import { Application } from '../imports/application-argoproj.io';
-import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, ProblemCollector } from '../validation';
+import {
+  checkDns1123Label,
+  checkDns1123Subdomain,
+  checkRepositoryPath,
+  checkServerUrl,
+  checkToken,
+  collectorFor,
+  optional,
+  optionalBoolean,
+} from '../validation';
 
 /** Argo CD deletes an Application's objects with it only when the Application carries this finalizer. */
 const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
@@ -144,30 +159,19 @@ export class ArgoCdApplication extends Construct {
    */
   constructor(scope: Construct, id: string, props: ArgoCdApplicationProps) {
     super(scope, id);
-    const prefix = `ArgoCdApplication "${this.node.path}": `;
-    const problems = new ProblemCollector(this.node.path, ARGOCD_APPLICATION_FIELDS);
-    if (props === null || typeof props !== 'object') {
-      problems.add('props', props, 'must be an object');
-      problems.throwIfAny();
-    }
+    const problems = collectorFor(this.node.path, props, ARGOCD_APPLICATION_FIELDS);
     const name = problems.check(() => checkDns1123Label('name', props.name));
     const repoUrl = problems.check(() => checkToken('repoUrl', props.repoUrl));
     const path = problems.check(() => checkRepositoryPath('path', props.path));
-    const targetRevision = problems.check(() => optional('targetRevision', props.targetRevision, 'HEAD', checkToken) ?? 'HEAD');
-    const namespace = problems.check(() =>
-      optional('namespace', props.namespace, `the default namespace (${DEFAULT_ARGOCD_NAMESPACE})`, checkDns1123Label) ?? DEFAULT_ARGOCD_NAMESPACE);
-    const project = problems.check(() => optional('project', props.project, 'the default project', checkDns1123Subdomain) ?? 'default');
-    const server = problems.check(() => optional('destinationServer', props.destinationServer, `the cluster Argo CD runs in (${IN_CLUSTER})`, checkToken) ?? IN_CLUSTER);
-    if (server !== undefined && !/^https?:\/\//.test(server)) {
-      problems.add('destinationServer', server, 'must be the URL of a Kubernetes API server, such as "https://kubernetes.default.svc"');
-    }
-    const finalizer = problems.check(() => optionalBoolean('resourcesFinalizer', props.resourcesFinalizer, false));
-    const access = problems.check(() => optionalBoolean('controllerAccess', props.controllerAccess, true));
-    checkControllerAccountProps(problems, access, props, DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_ARGOCD_NAMESPACE);
+    const targetRevision = problems.check(() => optional('targetRevision', props.targetRevision, 'HEAD', checkToken));
+    const namespace = problems.check(() => optional('namespace', props.namespace, `the default namespace (${DEFAULT_ARGOCD_NAMESPACE})`, checkDns1123Label));
+    const project = problems.check(() => optional('project', props.project, 'the default project', checkDns1123Subdomain));
+    const server = problems.check(() => optional('destinationServer', props.destinationServer, `the cluster Argo CD runs in (${IN_CLUSTER})`, checkServerUrl));
+    const finalizer = problems.check(() => optionalBoolean('resourcesFinalizer', props.resourcesFinalizer));
+    const access = checkControllerAccess(problems, props, DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_ARGOCD_NAMESPACE);
     problems.throwIfAny();
     this.name = name!;
-    this.namespace = namespace!;
-
+    this.namespace = namespace ?? DEFAULT_ARGOCD_NAMESPACE;
     this.apiObject = new Application(this, 'Resource', {
       metadata: {
         name: this.name,
@@ -175,9 +179,9 @@ export class ArgoCdApplication extends Construct {
         ...(finalizer ? { finalizers: [RESOURCES_FINALIZER] } : {}),
       },
       spec: {
-        project: project!,
-        source: { repoUrl: repoUrl!, targetRevision: targetRevision!, path: path! },
-        destination: { server: server! },
+        project: project ?? 'default',
+        source: { repoUrl: repoUrl!, targetRevision: targetRevision ?? 'HEAD', path: path! },
+        destination: { server: server ?? IN_CLUSTER },
         ignoreDifferences: Lazy.any({
           produce: () => {
             const names = handedOverMachineConfigs(deliveryStages(this));
@@ -191,17 +195,9 @@ export class ArgoCdApplication extends Construct {
         },
       },
     });
-    registerBootstrap(this, prefix);
+    registerBootstrap(this, `ArgoCdApplication "${this.node.path}": `);
     claimObjectName(this, 'Application', this.namespace, this.name, 'Give each ArgoCdApplication its own name.');
-    if (access) {
-      this.controllerAccess = new GitOpsControllerAccess(this, 'ControllerAccess', {
-        controller: GitOpsController.ARGO_CD,
-        name: `${this.name}-argocd`,
-        serviceAccountName: props.controllerServiceAccountName,
-        serviceAccountNamespace: props.controllerServiceAccountNamespace,
-        argoCdResourcesFinalizer: finalizer,
-      });
-    }
+    this.controllerAccess = controllerAccessOf(this, access!, GitOpsController.ARGO_CD, `${this.name}-argocd`, props, finalizer ?? false);
   }
 
   /**

@@ -1,16 +1,18 @@
-import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName, claimUnique } from './conflicts';
 import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { resolveMetadata } from './metadata';
+import { GitOpsObjectProps } from './props';
 import * as kmm from '../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
-import { checkDns1123Label, checkMachineConfigName, collectModuleSettings, ProblemCollector } from '../validation';
+import { moduleWithDefaults } from '../machine-config';
+import { checkDns1123Label, checkMachineConfigName, checkModuleSettings, collectorFor, KernelModuleSettings } from '../validation';
 
 /** Where the KMM operator expects BootModuleConfigs: beside the MachineConfigs they rewrite. */
 export const BOOT_MODULE_CONFIG_NAMESPACE = 'openshift-machine-config-operator';
 
 /** Properties of a `BootModuleConfig`: the fields of its spec, and its metadata. */
-export interface BootModuleConfigProps {
+export interface BootModuleConfigProps extends GitOpsObjectProps {
   /**
    * Name of the Day 1 MachineConfig that the KMM operator keeps up to date.
    *
@@ -60,23 +62,6 @@ export interface BootModuleConfigProps {
    * @default DEFAULT_WORKER_IMAGE, the default of the Day 1 MachineConfigs (this library's and KMM's day1-utility)
    */
   readonly workerImage?: string;
-
-  /**
-   * Name, namespace, labels and annotations of the BootModuleConfig. An
-   * `argocd.argoproj.io/sync-wave` annotation here overrides the default wave.
-   *
-   * @default - named after machineConfigName, in namespace `openshift-machine-config-operator`
-   */
-  readonly metadata?: ApiObjectMetadata;
-
-  /**
-   * Whether the BootModuleConfig carries the Argo CD sync wave `SyncWave.KMM` (5), after the
-   * MachineConfig it names and after the health checks. It is not protected from pruning:
-   * deleting it only stops the operator from rewriting the MachineConfig.
-   *
-   * @default true
-   */
-  readonly syncWaves?: boolean;
 }
 
 /**
@@ -90,6 +75,11 @@ export interface BootModuleConfigProps {
  * MachineConfig's `spec.config` with its own units and scripts, and sets no owner reference:
  * deleting the BootModuleConfig removes its node disruption policies and leaves the
  * MachineConfig as the operator last wrote it.
+ *
+ * `metadata` may set its name and namespace (default: named after machineConfigName, in
+ * namespace `openshift-machine-config-operator`). It carries the Argo CD sync wave
+ * `SyncWave.KMM` (5), after the MachineConfig it names and after the health checks. It is not
+ * protected from pruning: deleting it only stops the operator from rewriting the MachineConfig.
  */
 export class BootModuleConfig extends Construct {
   /** `metadata.name` of the BootModuleConfig. */
@@ -121,15 +111,10 @@ export class BootModuleConfig extends Construct {
    */
   constructor(scope: Construct, id: string, props: BootModuleConfigProps) {
     super(scope, id);
-    const problems = new ProblemCollector(this.node.path, BOOT_MODULE_CONFIG_FIELDS);
-    if (props === null || typeof props !== 'object') {
-      problems.add('props', props, 'must be an object');
-      problems.throwIfAny();
-    }
+    const problems = collectorFor(this.node.path, props, BOOT_MODULE_CONFIG_FIELDS);
     const machineConfigName = problems.check(() => checkMachineConfigName('machineConfigName', props.machineConfigName));
     const machineConfigPoolName = problems.check(() => checkDns1123Label('machineConfigPoolName', props.machineConfigPoolName));
-    // The Day 1 default, never the operator's own image (see workerImage).
-    const settings = collectModuleSettings(problems, {
+    const settings = checkModuleSettings(problems, {
       kernelModuleImage: props.kernelModuleImage,
       kernelModuleName: props.kernelModuleName,
       inTreeModulesToRemove: props.inTreeModulesToRemove,
@@ -144,11 +129,13 @@ export class BootModuleConfig extends Construct {
       gitOps,
     }));
     problems.throwIfAny();
+    // The Day 1 default worker image, never the operator's own (see workerImage).
+    const module = moduleWithDefaults(settings as KernelModuleSettings);
     this.machineConfigName = machineConfigName!;
     this.machineConfigPoolName = machineConfigPoolName!;
-    this.kernelModuleName = settings!.kernelModuleName;
-    this.kernelModuleImage = settings!.kernelModuleImage;
-    this.workerImage = settings!.workerImage;
+    this.kernelModuleName = module.kernelModuleName;
+    this.kernelModuleImage = module.kernelModuleImage;
+    this.workerImage = module.workerImage;
     this.name = metadata!.name!;
     this.namespace = metadata!.namespace!;
     this.apiObject = new kmm.BootModuleConfig(this, 'Resource', {
@@ -158,8 +145,8 @@ export class BootModuleConfig extends Construct {
         machineConfigPoolName: this.machineConfigPoolName,
         kernelModuleImage: this.kernelModuleImage,
         kernelModuleName: this.kernelModuleName,
-        ...(settings!.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings!.inTreeModulesToRemove }),
-        ...(settings!.firmwareFilesPath === undefined ? {} : { firmwareFilesPath: settings!.firmwareFilesPath }),
+        ...(module.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: [...module.inTreeModulesToRemove] }),
+        ...(module.firmwareFilesPath === undefined ? {} : { firmwareFilesPath: module.firmwareFilesPath }),
         workerImage: this.workerImage,
       },
     });

@@ -9,6 +9,7 @@ import {
   mergeMachineConfigs,
   ROLE_LABEL,
 } from '../machine-config';
+import { modprobeName } from '../validation';
 
 /*
  * Conflicts that only show once the whole app is built: two objects with one name (the
@@ -74,13 +75,25 @@ interface NodeSet {
 
 const MACHINE_CONFIG_GROUP = 'machineconfiguration.openshift.io/';
 /** The pools every cluster has; they apply their own role only. */
-const BUILT_IN_ROLES = ['worker', 'master'];
-const WORKER = 'worker';
+export const BUILT_IN_ROLES: readonly string[] = ['master', 'worker'];
+/** The role every custom pool builds on. */
+export const WORKER_ROLE = 'worker';
+
+/**
+ * The roles a pool that the app has no object of applies, the base role first: `worker` and
+ * `master` their own only; any other pool is taken to be a custom pool built on `worker`, as
+ * OpenShift requires of custom pools.
+ */
+function rolesOfClusterPool(name: string): string[] {
+  return BUILT_IN_ROLES.includes(name) ? [name] : [WORKER_ROLE, name];
+}
 
 class AppRegistry {
   public readonly unique: UniqueClaim[] = [];
   public readonly modules: ModuleClaim[] = [];
   public readonly pools: PoolRoles[] = [];
+  /** Pools of the cluster that the app refers to by name (KmmMachineConfigPool.fromPoolName). */
+  public readonly clusterPools: string[] = [];
   public readonly day1: Day1Claim[] = [];
   /** ApiObjects of this library's constructs, which the scan of plain objects skips. */
   public readonly own = new WeakSet<IConstruct>();
@@ -184,17 +197,16 @@ class AppRegistry {
 
   /**
    * The node sets of the app: every pool construct, every MachineConfigPool object, and for
-   * each role without a pool of that name, the pool the cluster has for it: `worker` and
-   * `master` apply their own role only; any other role is taken to be a custom pool built on
-   * `worker`, as OpenShift requires of custom pools.
+   * each pool referred to by name and each role without a pool of that name, the pool the
+   * cluster has for it (see rolesOfClusterPool).
    */
   private nodeSets(scan: Scan): NodeSet[] {
     const sets = new Map<string, NodeSet>();
     for (const pool of [...this.pools, ...scan.pools]) {
       if (!sets.has(pool.name)) sets.set(pool.name, { pool: pool.name, roles: pool.roles });
     }
-    for (const role of [...this.day1.map((c) => c.role), ...scan.machineConfigs.map((mc) => mc.role)]) {
-      if (!sets.has(role)) sets.set(role, { pool: role, roles: BUILT_IN_ROLES.includes(role) ? [role] : [WORKER, role] });
+    for (const role of [...this.clusterPools, ...this.day1.map((c) => c.role), ...scan.machineConfigs.map((mc) => mc.role)]) {
+      if (!sets.has(role)) sets.set(role, { pool: role, roles: rolesOfClusterPool(role) });
     }
     return [...sets.values()];
   }
@@ -222,7 +234,7 @@ class AppRegistry {
     const reported = new Set<string>();
     for (const { pool, roles } of nodeSets.values()) {
       const loaded = this.modules.filter((claim) => roles.includes(claim.role));
-      for (const group of groupBy(loaded, (c) => modprobeIdentity(c.kernelModuleName))) {
+      for (const group of groupBy(loaded, (c) => modprobeName(c.kernelModuleName))) {
         if (group.length < 2) continue;
         const key = group.map((c) => c.owner.node.path).join('\0');
         if (reported.has(key)) continue;
@@ -315,7 +327,7 @@ function selectedRoles(selector: any): string[] {
     }
   }
   // The base role first, as the MCO merges it first.
-  return [...new Set(roles)].sort((a, b) => (a === WORKER ? -1 : b === WORKER ? 1 : 0));
+  return [...new Set(roles)].sort((a, b) => (a === WORKER_ROLE ? -1 : b === WORKER_ROLE ? 1 : 0));
 }
 
 const registries = new WeakMap<IConstruct, AppRegistry>();
@@ -366,6 +378,13 @@ export function registerPool(scope: IConstruct, name: string, roles: string[], a
   registry.watch(scope);
 }
 
+/** `scope` refers to the cluster's pool `name`, which the app has no object of. */
+export function registerImportedPool(scope: IConstruct, name: string): void {
+  const registry = registryOf(scope);
+  registry.clusterPools.push(name);
+  registry.watch(scope);
+}
+
 /**
  * `owner` makes the Day 1 MachineConfig `name` of role `role` (its ApiObject `apiObject`).
  * Returns what the MachineConfig is at synthesis: rendered with every other Day 1
@@ -390,11 +409,6 @@ function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
     else groups.set(k, [item]);
   }
   return [...groups.values()];
-}
-
-/** modprobe treats "-" and "_" in module names as the same character. */
-function modprobeIdentity(name: string): string {
-  return name.replace(/-/g, '_');
 }
 
 /** "twice", "3 times": how often something is claimed, in words. */

@@ -3,7 +3,8 @@ import { IConstruct } from 'constructs';
 import { Day1KernelModule } from './day1-kernel-module';
 import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from './gitops';
 import { KernelModuleHealthCheck } from './health-check';
-import { checkDns1123Label, checkDns1123Subdomain, Day1ValidationError, optional, ProblemCollector, yamlReadsAsNumberOrDate } from '../validation';
+import { chartOf } from './ordering';
+import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, ProblemCollector } from '../validation';
 
 /*
  * What the GitOps bootstrap constructs (ArgoCdApplication, FluxDelivery, GitOpsControllerAccess)
@@ -37,15 +38,6 @@ export interface Stage {
   readonly folder: string;
   /** The chart's own objects (those of nested charts belong to those charts). */
   readonly objects: ApiObject[];
-}
-
-/** The chart a construct belongs to (its closest chart ancestor), if any. */
-export function chartOf(construct: IConstruct): Chart | undefined {
-  const scopes = construct.node.scopes;
-  for (let i = scopes.length - 1; i >= 0; i--) {
-    if (Chart.isChart(scopes[i])) return scopes[i] as Chart;
-  }
-  return undefined;
 }
 
 /**
@@ -196,79 +188,34 @@ function bootstrapProblems(construct: IConstruct, prefix: string): string[] {
   return problems;
 }
 
-const DURATION_RE = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
-const REPOSITORY_PATH_SEGMENT_RE = /^[A-Za-z0-9._@+-]+$/;
-
-/** Text written into a manifest as it is: non-empty, no whitespace, read as text by every YAML reader. */
-export function checkToken(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new Day1ValidationError(field, value, 'must be a non-empty string');
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
-    throw new Day1ValidationError(field, value, 'must not contain whitespace or control characters');
-  }
-  if (!yamlReadsAsNumberOrDate(value, 'yaml-1.1')
-    && (['yaml-1.2', 'js-yaml', 'go-yaml'] as const).some((reader) => yamlReadsAsNumberOrDate(value, reader))) {
-    throw new Day1ValidationError(field, value, 'must not be a number to YAML 1.2 readers (kubectl, Argo CD, Flux) that cdk8s would write unquoted');
-  }
-  return value;
-}
-
-/**
- * A folder of the Git repository, relative to its root (`.` for the root itself), without
- * `./`, `..` or a trailing `/`. Returned without a trailing `/`; the root as `.`.
- */
-export function checkRepositoryPath(field: string, value: unknown): string {
-  const path = checkToken(field, value);
-  if (path === '.') return path;
-  const segments = path.split('/');
-  if (segments.some((segment) => segment === '.' || segment === '..' || !REPOSITORY_PATH_SEGMENT_RE.test(segment))) {
-    throw new Day1ValidationError(field, value,
-      'must be a folder of the repository relative to its root, such as "clusters/prod/dist" ("." for the root): '
-      + 'segments of letters, digits and "._@+-", no leading "/" or "./", no "..", no empty segment or trailing "/"');
-  }
-  return path;
-}
-
-/** A Flux duration such as `10m` or `1h30m` (the pattern of the Flux CRDs). */
-export function checkDuration(field: string, value: unknown): string {
-  const duration = checkToken(field, value);
-  if (!DURATION_RE.test(duration)) {
-    throw new Day1ValidationError(field, value, 'must be a Go duration of ms, s, m and h, such as "10m" or "1h30m"');
-  }
-  return duration;
-}
-
-/** The service account props of ArgoCdApplication and FluxDelivery, passed on to their GitOpsControllerAccess. */
-export interface ControllerAccountProps {
+/** The controller access props of ArgoCdApplication and FluxDelivery, passed on to their GitOpsControllerAccess. */
+export interface ControllerAccessProps {
+  readonly controllerAccess?: boolean;
   readonly controllerServiceAccountName?: string;
   readonly controllerServiceAccountNamespace?: string;
 }
 
 /**
- * Checks the controller service account props into `problems`: set only with controller access
- * (`access` is `undefined` when `controllerAccess` itself is invalid: nothing is judged then),
- * and then valid names.
+ * Checks the controller access props into `problems`: the switch, and the service account
+ * props, which are set only with controller access (nothing is judged when the switch itself
+ * is invalid). Returns the switch with its default (true); `undefined` when it is invalid.
  */
-export function checkControllerAccountProps(
-  problems: ProblemCollector,
-  access: boolean | undefined,
-  props: ControllerAccountProps,
-  defaultName: string,
-  defaultNamespace: string,
-): void {
-  if (access === undefined) return;
+export function checkControllerAccess(
+  problems: ProblemCollector, props: ControllerAccessProps, defaultName: string, defaultNamespace: string,
+): boolean | undefined {
+  const access = problems.check(() => optionalBoolean('controllerAccess', props.controllerAccess) ?? true);
+  if (access === undefined) return undefined;
   if (!access) {
     for (const [field, value] of [['controllerServiceAccountName', props.controllerServiceAccountName], ['controllerServiceAccountNamespace', props.controllerServiceAccountNamespace]]) {
       if (value !== undefined) {
         problems.add(field!, value, 'has no effect with controllerAccess: false; remove it or set controllerAccess: true');
       }
     }
-    return;
+    return access;
   }
   problems.check(() => optional('controllerServiceAccountName', props.controllerServiceAccountName,
     `the default service account (${defaultName})`, checkDns1123Subdomain));
   problems.check(() => optional('controllerServiceAccountNamespace', props.controllerServiceAccountNamespace,
     `the default namespace (${defaultNamespace})`, checkDns1123Label));
+  return access;
 }

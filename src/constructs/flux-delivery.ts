@@ -1,22 +1,28 @@
 import { ApiObject, Lazy, Names } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { claimObjectName } from './conflicts';
+import { checkControllerAccess, deliveryStages, holdsHealthCheck, registerBootstrap, Stage } from './delivery';
 import {
-  checkControllerAccountProps,
-  checkDuration,
-  checkRepositoryPath,
-  checkToken,
-  deliveryStages,
-  holdsHealthCheck,
-  registerBootstrap,
-  Stage,
-} from './delivery';
-import { DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_FLUX_NAMESPACE, GitOpsController, GitOpsControllerAccess } from './gitops-controller-access';
+  controllerAccessOf,
+  DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT,
+  DEFAULT_FLUX_NAMESPACE,
+  GitOpsController,
+  GitOpsControllerAccess,
+} from './gitops-controller-access';
 import { GitRepository } from '../imports/gitrepository-source.toolkit.fluxcd.io';
 import { Kustomization, KustomizationSpecSourceRefKind } from '../imports/kustomization-kustomize.toolkit.fluxcd.io';
-import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, optionalDns1123Subdomain, ProblemCollector } from '../validation';
-
-const GIT_URL_RE = /^(http|https|ssh):\/\//;
+import {
+  checkDns1123Label,
+  checkDns1123Subdomain,
+  checkDuration,
+  checkGitUrl,
+  checkRepositoryPath,
+  checkSecretName,
+  checkToken,
+  collectorFor,
+  optional,
+  ProblemCollector,
+} from '../validation';
 
 /** Properties of a `FluxDelivery`. */
 export interface FluxDeliveryProps {
@@ -171,32 +177,9 @@ export class FluxDelivery extends Construct {
   constructor(scope: Construct, id: string, props: FluxDeliveryProps) {
     super(scope, id);
     const prefix = `FluxDelivery "${this.node.path}": `;
-    const problems = new ProblemCollector(this.node.path, FLUX_DELIVERY_FIELDS);
-    if (props === null || typeof props !== 'object') {
-      problems.add('props', props, 'must be an object');
-      problems.throwIfAny();
-    }
-    const name = problems.check(() => checkDns1123Label('name', props.name));
-    const url = problems.check(() => checkToken('url', props.url));
-    if (url !== undefined && !GIT_URL_RE.test(url)) {
-      problems.add('url', url, 'must start with http://, https:// or ssh:// (Flux takes no other form)');
-    }
-    const path = problems.check(() => checkRepositoryPath('path', props.path));
-    const branch = problems.check(() => optional('branch', props.branch, 'the default branch (main)', checkToken) ?? 'main');
-    const secretName = problems.check(() => optionalDns1123Subdomain('secretName', props.secretName, 'no credentials (a public repository)'));
-    const namespace = problems.check(() =>
-      optional('namespace', props.namespace, `the default namespace (${DEFAULT_FLUX_NAMESPACE})`, checkDns1123Label) ?? DEFAULT_FLUX_NAMESPACE);
-    const duration = (field: string, value: string | undefined, fallback: string) =>
-      problems.check(() => optional(field, value, `the default (${fallback})`, checkDuration) ?? fallback);
-    const sourceInterval = duration('sourceInterval', props.sourceInterval, '5m');
-    const interval = duration('interval', props.interval, '10m');
-    const timeout = duration('timeout', props.timeout, '10m');
-    const rolloutTimeout = duration('rolloutTimeout', props.rolloutTimeout, '3h');
-    const access = problems.check(() => optionalBoolean('controllerAccess', props.controllerAccess, true));
-    checkControllerAccountProps(problems, access, props, DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_FLUX_NAMESPACE);
-    problems.throwIfAny();
-    this.name = name!;
-    this.namespace = namespace!;
+    const checked = checkFluxDelivery(this.node.path, props);
+    this.name = checked.name;
+    this.namespace = checked.namespace;
     // This construct's own chart is a bootstrap chart from here on, so it is no stage.
     registerBootstrap(this, prefix);
     const stages = deliveryStages(this);
@@ -204,7 +187,6 @@ export class FluxDelivery extends Construct {
       throw new Error(`${prefix}the app has no chart with objects yet besides the GitOps bootstrap charts: `
         + 'create FluxDelivery once the stage charts hold their objects (one Kustomization is made per stage)');
     }
-
     const plan = stages.map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
     const stageNames = new ProblemCollector(this.node.path, FLUX_DELIVERY_FIELDS);
     const kustomizationNames = plan.map(({ chart }) => stageNames.checkDerived(
@@ -215,52 +197,17 @@ export class FluxDelivery extends Construct {
     this.gitRepository = new GitRepository(this, 'Resource', {
       metadata: { name: this.name, namespace: this.namespace },
       spec: {
-        url: url!,
-        interval: sourceInterval!,
-        ref: { branch: branch! },
-        ...(secretName === undefined ? {} : { secretRef: { name: secretName } }),
+        url: checked.url,
+        interval: checked.sourceInterval,
+        ref: { branch: checked.branch },
+        ...(checked.secretName === undefined ? {} : { secretRef: { name: checked.secretName } }),
       },
     });
     claimObjectName(this, 'GitRepository', this.namespace, this.name, 'Give each FluxDelivery its own name.');
-
-    const kustomizations: ApiObject[] = [];
-    let previous: string | undefined;
-    plan.forEach(({ chart, healthCheck }, index) => {
-      const kustomizationName = kustomizationNames[index]!;
-      kustomizations.push(new Kustomization(this, `Stage${index}`, {
-        metadata: { name: kustomizationName, namespace: this.namespace },
-        spec: {
-          ...(previous === undefined ? {} : { dependsOn: [{ name: previous }] }),
-          interval: interval!,
-          sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: this.name },
-          path: Lazy.any({ produce: () => `./${joinPath(path!, this.folderOf(chart.node.path))}` }),
-          prune: true,
-          wait: true,
-          timeout: healthCheck ? rolloutTimeout! : timeout!,
-        },
-      }));
-      claimObjectName(this, 'Kustomization', this.namespace, kustomizationName, 'Give each FluxDelivery its own name.');
-      previous = kustomizationName;
-    });
-    this.kustomizations = kustomizations;
-
-    this.node.addValidation({
-      validate: () => {
-        const now = deliveryStages(this).map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
-        const show = (p: typeof plan) => p.map((s) => `${s.chart.node.path}${s.healthCheck ? ' (health check)' : ''}`).join(', ');
-        return show(now) === show(plan) ? [] : [`${prefix}the app's stages changed after the FluxDelivery was created `
-          + `(then: ${show(plan)}; now: ${show(now)}): create it once every stage chart holds its objects`];
-      },
-    });
-
-    if (access) {
-      this.controllerAccess = new GitOpsControllerAccess(this, 'ControllerAccess', {
-        controller: GitOpsController.FLUX,
-        name: `${this.name}-flux`,
-        serviceAccountName: props.controllerServiceAccountName,
-        serviceAccountNamespace: props.controllerServiceAccountNamespace,
-      });
-    }
+    this.kustomizations = plan.map(({ chart, healthCheck }, index) => this.kustomization(index, kustomizationNames[index]!,
+      kustomizationNames[index - 1], chart.node.path, healthCheck ? checked.rolloutTimeout : checked.timeout, checked));
+    this.node.addValidation({ validate: () => stagesChanged(this, plan, prefix) });
+    this.controllerAccess = controllerAccessOf(this, checked.controllerAccess, GitOpsController.FLUX, `${this.name}-flux`, props);
   }
 
   /**
@@ -276,6 +223,89 @@ export class FluxDelivery extends Construct {
     // The validation above reports a stage that disappeared; this only keeps synthesis going until then.
     return stage === undefined ? chartPath : stage.folder;
   }
+
+  /** The Kustomization of stage `index`, after the one of the stage before. */
+  private kustomization(
+    index: number, name: string, previous: string | undefined, chartPath: string, timeout: string, checked: CheckedFluxDelivery,
+  ): ApiObject {
+    const kustomization = new Kustomization(this, `Stage${index}`, {
+      metadata: { name, namespace: this.namespace },
+      spec: {
+        ...(previous === undefined ? {} : { dependsOn: [{ name: previous }] }),
+        interval: checked.interval,
+        sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: this.name },
+        path: Lazy.any({ produce: () => `./${joinPath(checked.path, this.folderOf(chartPath))}` }),
+        prune: true,
+        wait: true,
+        timeout,
+      },
+    });
+    claimObjectName(this, 'Kustomization', this.namespace, name, 'Give each FluxDelivery its own name.');
+    return kustomization;
+  }
+}
+
+/** A stage of the app as the FluxDelivery planned it. */
+interface PlannedStage {
+  readonly chart: IConstruct;
+  readonly healthCheck: boolean;
+}
+
+/** The problem of stages that changed after the FluxDelivery was created (one Kustomization each was made then). */
+function stagesChanged(delivery: FluxDelivery, plan: readonly PlannedStage[], prefix: string): string[] {
+  const now = deliveryStages(delivery).map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
+  const show = (p: readonly PlannedStage[]) => p.map((s) => `${s.chart.node.path}${s.healthCheck ? ' (health check)' : ''}`).join(', ');
+  return show(now) === show(plan) ? [] : [`${prefix}the app's stages changed after the FluxDelivery was created `
+    + `(then: ${show(plan)}; now: ${show(now)}): create it once every stage chart holds its objects`];
+}
+
+/** FluxDeliveryProps, checked, with the defaults applied. */
+interface CheckedFluxDelivery {
+  readonly name: string;
+  readonly url: string;
+  readonly path: string;
+  readonly branch: string;
+  readonly secretName?: string;
+  readonly namespace: string;
+  readonly sourceInterval: string;
+  readonly interval: string;
+  readonly timeout: string;
+  readonly rolloutTimeout: string;
+  readonly controllerAccess: boolean;
+}
+
+/**
+ * @throws Error listing every invalid property, one line each
+ */
+function checkFluxDelivery(path: string, props: FluxDeliveryProps): CheckedFluxDelivery {
+  const problems = collectorFor(path, props, FLUX_DELIVERY_FIELDS);
+  const name = problems.check(() => checkDns1123Label('name', props.name));
+  const url = problems.check(() => checkGitUrl('url', props.url));
+  const repositoryPath = problems.check(() => checkRepositoryPath('path', props.path));
+  const branch = problems.check(() => optional('branch', props.branch, 'the default branch (main)', checkToken));
+  const secretName = problems.check(() => optional('secretName', props.secretName, 'no credentials (a public repository)', checkSecretName));
+  const namespace = problems.check(() => optional('namespace', props.namespace, `the default namespace (${DEFAULT_FLUX_NAMESPACE})`, checkDns1123Label));
+  const duration = (field: string, value: string | undefined, fallback: string) =>
+    problems.check(() => optional(field, value, `the default (${fallback})`, checkDuration) ?? fallback);
+  const sourceInterval = duration('sourceInterval', props.sourceInterval, '5m');
+  const interval = duration('interval', props.interval, '10m');
+  const timeout = duration('timeout', props.timeout, '10m');
+  const rolloutTimeout = duration('rolloutTimeout', props.rolloutTimeout, '3h');
+  const controllerAccess = checkControllerAccess(problems, props, DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_FLUX_NAMESPACE);
+  problems.throwIfAny();
+  return {
+    name: name!,
+    url: url!,
+    path: repositoryPath!,
+    branch: branch ?? 'main',
+    secretName,
+    namespace: namespace ?? DEFAULT_FLUX_NAMESPACE,
+    sourceInterval: sourceInterval!,
+    interval: interval!,
+    timeout: timeout!,
+    rolloutTimeout: rolloutTimeout!,
+    controllerAccess: controllerAccess!,
+  };
 }
 
 function joinPath(base: string, folder: string): string {

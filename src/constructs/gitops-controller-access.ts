@@ -1,8 +1,8 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
-import { argoCdMayDelete, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete, registerBootstrap } from './delivery';
-import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, ProblemCollector } from '../validation';
+import { argoCdMayDelete, ControllerAccessProps, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete, registerBootstrap } from './delivery';
+import { checkDns1123Label, checkDns1123Subdomain, collectorFor, optional, optionalBoolean } from '../validation';
 
 /** The GitOps controller that applies the app, which decides what "pruning is on" means for an object. */
 export enum GitOpsController {
@@ -114,12 +114,7 @@ export class GitOpsControllerAccess extends Construct {
    */
   constructor(scope: Construct, id: string, props: GitOpsControllerAccessProps) {
     super(scope, id);
-    const prefix = `GitOpsControllerAccess "${this.node.path}": `;
-    const problems = new ProblemCollector(this.node.path, CONTROLLER_ACCESS_FIELDS);
-    if (props === null || typeof props !== 'object') {
-      problems.add('props', props, 'must be an object');
-      problems.throwIfAny();
-    }
+    const problems = collectorFor(this.node.path, props, CONTROLLER_ACCESS_FIELDS);
     const known = props.controller === GitOpsController.ARGO_CD || props.controller === GitOpsController.FLUX;
     if (!known) {
       problems.add('controller', props.controller, 'must be GitOpsController.ARGO_CD or GitOpsController.FLUX');
@@ -127,19 +122,17 @@ export class GitOpsControllerAccess extends Construct {
     const argoCd = props.controller === GitOpsController.ARGO_CD;
     const name = problems.check(() => checkDns1123Subdomain('name', props.name));
     // The defaults depend on the controller: without a valid one, only the given values are judged.
-    const serviceAccountName = problems.check(() => optional('serviceAccountName', props.serviceAccountName, 'the controller\'s default service account', checkDns1123Subdomain)
-      ?? (argoCd ? DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT : DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT));
-    const serviceAccountNamespace = problems.check(() => optional('serviceAccountNamespace', props.serviceAccountNamespace, 'the controller\'s default namespace', checkDns1123Label)
-      ?? (argoCd ? DEFAULT_ARGOCD_NAMESPACE : DEFAULT_FLUX_NAMESPACE));
-    const finalizer = problems.check(() => optionalBoolean('argoCdResourcesFinalizer', props.argoCdResourcesFinalizer, false));
+    const serviceAccountName = problems.check(() => optional('serviceAccountName', props.serviceAccountName, 'the controller\'s default service account', checkDns1123Subdomain));
+    const serviceAccountNamespace = problems.check(() => optional('serviceAccountNamespace', props.serviceAccountNamespace, 'the controller\'s default namespace', checkDns1123Label));
+    const finalizer = problems.check(() => optionalBoolean('argoCdResourcesFinalizer', props.argoCdResourcesFinalizer) ?? false);
     if (finalizer && known && !argoCd) {
       problems.add('argoCdResourcesFinalizer', finalizer, 'applies to GitOpsController.ARGO_CD only');
     }
     problems.throwIfAny();
     this.controller = props.controller;
     this.name = name!;
-    this.serviceAccountName = serviceAccountName!;
-    this.serviceAccountNamespace = serviceAccountNamespace!;
+    this.serviceAccountName = serviceAccountName ?? (argoCd ? DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT : DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT);
+    this.serviceAccountNamespace = serviceAccountNamespace ?? (argoCd ? DEFAULT_ARGOCD_NAMESPACE : DEFAULT_FLUX_NAMESPACE);
     const mayDelete = argoCd ? (object: DeliveredObject) => argoCdMayDelete(object, finalizer!) : fluxMayDelete;
 
     this.clusterRole = new ApiObject(this, 'ClusterRole', {
@@ -155,9 +148,36 @@ export class GitOpsControllerAccess extends Construct {
       roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: this.name },
       subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: this.serviceAccountNamespace }],
     });
-    registerBootstrap(this, prefix);
+    registerBootstrap(this, prefix(this));
     claimObjectName(this, 'ClusterRole', undefined, this.name, 'Give each GitOpsControllerAccess (each app) its own name.');
   }
+}
+
+/** What the synthesis checks of a GitOpsControllerAccess start their messages with. */
+function prefix(access: GitOpsControllerAccess): string {
+  return `GitOpsControllerAccess "${access.node.path}": `;
+}
+
+/**
+ * The GitOpsControllerAccess of a delivery construct (`ArgoCdApplication`, `FluxDelivery`),
+ * made from its `controllerServiceAccount*` props when `enabled`.
+ */
+export function controllerAccessOf(
+  delivery: Construct,
+  enabled: boolean,
+  controller: GitOpsController,
+  name: string,
+  props: ControllerAccessProps,
+  argoCdResourcesFinalizer?: boolean,
+): GitOpsControllerAccess | undefined {
+  if (!enabled) return undefined;
+  return new GitOpsControllerAccess(delivery, 'ControllerAccess', {
+    controller,
+    name,
+    serviceAccountName: props.controllerServiceAccountName,
+    serviceAccountNamespace: props.controllerServiceAccountNamespace,
+    ...(argoCdResourcesFinalizer === undefined ? {} : { argoCdResourcesFinalizer }),
+  });
 }
 
 /**

@@ -58,6 +58,11 @@ const STAGE_WAVES: Record<GitOpsStage, number> = {
   [GitOpsStage.KMM]: SyncWave.KMM,
 };
 
+/** The Argo CD sync wave annotation of the objects of `stage`. */
+export function syncWaveAnnotation(stage: GitOpsStage): { [key: string]: string } {
+  return { [ARGOCD_SYNC_WAVE_ANNOTATION]: String(STAGE_WAVES[stage]) };
+}
+
 /** What a construct decided about the GitOps annotations of its object. */
 export interface GitOpsPolicy {
   readonly stage: GitOpsStage;
@@ -81,8 +86,8 @@ export interface GitOpsSwitches {
  */
 export function gitOpsPolicy(prefix: string, stage: GitOpsStage, props: GitOpsSwitches, protectByDefault: boolean): GitOpsPolicy {
   const problems = new ProblemCollector();
-  const syncWaves = problems.check(() => optionalBoolean(`${prefix}syncWaves`, props.syncWaves, true));
-  const pruneProtection = problems.check(() => optionalBoolean(`${prefix}pruneProtection`, props.pruneProtection, protectByDefault));
+  const syncWaves = problems.check(() => optionalBoolean(`${prefix}syncWaves`, props.syncWaves) ?? true);
+  const pruneProtection = problems.check(() => optionalBoolean(`${prefix}pruneProtection`, props.pruneProtection) ?? protectByDefault);
   problems.throwIfAny();
   return { stage, syncWaves: syncWaves!, pruneProtection: pruneProtection! };
 }
@@ -97,10 +102,7 @@ export function gitOpsPolicy(prefix: string, stage: GitOpsStage, props: GitOpsSw
  * @throws Day1ValidationError naming each annotation that would undo the protection
  */
 export function withGitOpsAnnotations(prefix: string, annotations: { [key: string]: string }, policy: GitOpsPolicy): { [key: string]: string } {
-  const defaults: { [key: string]: string } = {};
-  if (policy.syncWaves) {
-    defaults[ARGOCD_SYNC_WAVE_ANNOTATION] = String(STAGE_WAVES[policy.stage]);
-  }
+  const defaults: { [key: string]: string } = policy.syncWaves ? syncWaveAnnotation(policy.stage) : {};
   if (!policy.pruneProtection) {
     return { ...defaults, ...annotations };
   }

@@ -2,12 +2,24 @@ import { createHash } from 'crypto';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { claimObjectName } from './conflicts';
-import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
-import { checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { GitOpsPolicy, gitOpsPolicy, GitOpsStage, syncWaveAnnotation } from './gitops';
+import { nameFromModule, resolveMetadata } from './metadata';
 import { orderAfter } from './ordering';
-import { checkTolerations, HealthCheckToleration, KubeToleration } from './toleration';
+import { SyncWaveProps } from './props';
 import { addWarning } from './warnings';
-import { checkDns1123Label, checkImageReference, checkKernelModuleName, optional, optionalBoolean, ProblemCollector } from '../validation';
+import {
+  checkDns1123Label,
+  checkImageReference,
+  checkKernelModuleName,
+  checkSelector,
+  checkTolerations,
+  collectorFor,
+  HealthCheckToleration,
+  KubeToleration,
+  modprobeName,
+  optional,
+  optionalBoolean,
+} from '../validation';
 
 /**
  * The health check's image: it needs nothing but `/bin/sh` (the probe uses shell built-ins
@@ -32,7 +44,7 @@ const NAME_LABEL_VALUE = 'kmm-day1-health-check';
 const CONTROL_PLANE_ROLE_LABELS = ['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane'];
 
 /** Properties of a `KernelModuleHealthCheck`. */
-export interface KernelModuleHealthCheckProps {
+export interface KernelModuleHealthCheckProps extends SyncWaveProps {
   /**
    * Name of the kernel module that must be loaded, as given to modprobe.
    *
@@ -91,15 +103,6 @@ export interface KernelModuleHealthCheckProps {
    * @default true
    */
   readonly requireOutOfTree?: boolean;
-
-  /**
-   * Whether the DaemonSet (and the namespace it creates) carries the Argo CD sync wave
-   * `SyncWave.HEALTH_CHECK` (0): after the MachineConfigs, before the KMM objects, so that
-   * the KMM objects wait until every node runs the out-of-tree module.
-   *
-   * @default true
-   */
-  readonly syncWaves?: boolean;
 }
 
 /**
@@ -112,6 +115,11 @@ export interface KernelModuleHealthCheckProps {
  * `restricted-v2` SCC): sysfs inside any container shows the host kernel's modules, so they
  * need no host path, no service account token and no extra capability. The user ID is left
  * to OpenShift, which assigns one from the namespace's range.
+ *
+ * With `syncWaves`, the DaemonSet carries the Argo CD sync wave `SyncWave.HEALTH_CHECK` (0):
+ * after the MachineConfigs, before the KMM objects, so that the KMM objects wait until every
+ * node runs the out-of-tree module. The default namespace, which the library creates once per
+ * app, carries that wave when any health check in it does.
  */
 export class KernelModuleHealthCheck extends Construct {
   /** `metadata.name` of the DaemonSet. */
@@ -139,65 +147,29 @@ export class KernelModuleHealthCheck extends Construct {
   public readonly daemonSet: ApiObject;
 
   /**
-   * @throws Error naming the property when a property is invalid
+   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
    */
   constructor(scope: Construct, id: string, props: KernelModuleHealthCheckProps) {
     super(scope, id);
-    const problems = new ProblemCollector(this.node.path, HEALTH_CHECK_FIELDS);
-    if (props === null || typeof props !== 'object') {
-      problems.add('props', props, 'must be an object');
-      problems.throwIfAny();
-    }
+    const problems = collectorFor(this.node.path, props, HEALTH_CHECK_FIELDS);
     const kernelModuleName = problems.check(() => checkKernelModuleName('kernelModuleName', props.kernelModuleName));
     const nodeSelector = problems.check(() => checkSelector('nodeSelector', props.nodeSelector));
-    const name = props.name !== undefined
-      ? problems.check(() => optional('name', props.name, 'the default name (the kernel module name, lowercase, "_" as "-")', checkDns1123Label))
-      : kernelModuleName === undefined ? undefined
-        : problems.checkDerived(`the default name, derived from kernelModuleName ${JSON.stringify(kernelModuleName)}; set name explicitly`,
-          () => checkDns1123Label('name', dnsNameFromModuleName(kernelModuleName)));
-    const image = problems.check(() => optional('image', props.image, `the default image (${DEFAULT_HEALTH_CHECK_IMAGE})`, checkImageReference)
-      ?? DEFAULT_HEALTH_CHECK_IMAGE);
-    const namespace = problems.check(() => optional('namespace', props.namespace, `the default namespace (${DEFAULT_HEALTH_CHECK_NAMESPACE})`, checkDns1123Label)
-      ?? DEFAULT_HEALTH_CHECK_NAMESPACE);
+    const name = nameFromModule(problems, 'name', props.name, kernelModuleName);
+    const image = problems.check(() => optional('image', props.image, `the default image (${DEFAULT_HEALTH_CHECK_IMAGE})`, checkImageReference));
+    const namespace = problems.check(() => optional('namespace', props.namespace, `the default namespace (${DEFAULT_HEALTH_CHECK_NAMESPACE})`, checkDns1123Label));
     const tolerations = problems.check(() => checkTolerations('tolerations', props.tolerations));
-    const requireOutOfTree = problems.check(() => optionalBoolean('requireOutOfTree', props.requireOutOfTree, true));
+    const requireOutOfTree = problems.check(() => optionalBoolean('requireOutOfTree', props.requireOutOfTree));
     const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.HEALTH_CHECK, { syncWaves: props.syncWaves }, false));
     problems.throwIfAny();
     this.kernelModuleName = kernelModuleName!;
     this.nodeSelector = Object.freeze(nodeSelector!);
     this.name = name!;
-    this.image = image!;
-    this.requireOutOfTree = requireOutOfTree!;
-    this.sysfsPath = `/sys/module/${this.kernelModuleName.replace(/-/g, '_')}`;
-
-    const labels = { [NAME_LABEL]: NAME_LABEL_VALUE, [INSTANCE_LABEL]: this.name };
-    const metadata = resolveMetadata('', undefined, {
-      name: this.name,
-      nameField: 'name',
-      defaultNamespace: namespace!,
-      defaultLabels: labels,
-      gitOps,
-    });
-    this.namespace = metadata.namespace!;
-
-    this.daemonSet = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'DaemonSet',
-      metadata,
-      spec: {
-        // Kubernetes' default, written out as earlier releases (built on cdk8s-plus) wrote it,
-        // so that an upgrade changes nothing in Git.
-        minReadySeconds: 0,
-        // By labels that name the module, not by construct path: a DaemonSet's selector is
-        // immutable, so moving the construct would make every later sync fail.
-        selector: { matchLabels: { ...labels } },
-        template: {
-          metadata: { labels: { ...labels } },
-          spec: podSpec(this, tolerations!),
-        },
-      },
-    });
-    if (namespace === DEFAULT_HEALTH_CHECK_NAMESPACE) {
+    this.image = image ?? DEFAULT_HEALTH_CHECK_IMAGE;
+    this.requireOutOfTree = requireOutOfTree ?? true;
+    this.namespace = namespace ?? DEFAULT_HEALTH_CHECK_NAMESPACE;
+    this.sysfsPath = `/sys/module/${modprobeName(this.kernelModuleName)}`;
+    this.daemonSet = this.daemonSetObject(tolerations!, gitOps!);
+    if (this.namespace === DEFAULT_HEALTH_CHECK_NAMESPACE) {
       orderAfter(this.daemonSet, defaultNamespace(this, gitOps!));
     }
     claimObjectName(this, 'DaemonSet', this.namespace, this.name,
@@ -207,6 +179,28 @@ export class KernelModuleHealthCheck extends Construct {
         + 'and no toleration is set: the DaemonSet will run no pod there and report healthy without checking anything. '
         + 'Add a toleration for the control-plane taints.');
     }
+  }
+
+  /** The DaemonSet, labelled and selected by the module it checks. */
+  private daemonSetObject(tolerations: KubeToleration[], gitOps: GitOpsPolicy): ApiObject {
+    const labels = { [NAME_LABEL]: NAME_LABEL_VALUE, [INSTANCE_LABEL]: this.name };
+    return new ApiObject(this, 'Resource', {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: resolveMetadata('', undefined, { name: this.name, nameField: 'name', defaultNamespace: this.namespace, defaultLabels: labels, gitOps }),
+      spec: {
+        // Kubernetes' default, written out as earlier releases (built on cdk8s-plus) wrote it,
+        // so that an upgrade changes nothing in Git.
+        minReadySeconds: 0,
+        // By labels that name the module, not by construct path: a DaemonSet's selector is
+        // immutable, so moving the construct would make every later sync fail.
+        selector: { matchLabels: { ...labels } },
+        template: {
+          metadata: { labels: { ...labels } },
+          spec: podSpec(this, tolerations),
+        },
+      },
+    });
   }
 }
 
@@ -303,7 +297,12 @@ export function healthCheckNameFor(machineConfigName: string): string {
 
 const namespaces = new WeakMap<IConstruct, ApiObject>();
 
-/** The app's one `kmm-day1-health` Namespace, created in the chart of the first health check. */
+/**
+ * The app's one `kmm-day1-health` Namespace, created in the chart of the first health check
+ * that uses it. It carries the health checks' sync wave when any of them does, whatever the
+ * order they were created in (a Namespace without a wave is in wave 0 for Argo CD too, so the
+ * health checks without one are applied with it all the same).
+ */
 function defaultNamespace(scope: IConstruct, gitOps: GitOpsPolicy): ApiObject {
   const root = scope.node.root;
   let namespace = namespaces.get(root);
@@ -318,12 +317,14 @@ function defaultNamespace(scope: IConstruct, gitOps: GitOpsPolicy): ApiObject {
           // The pods are built for the strictest level; enforcing it keeps them that way.
           'pod-security.kubernetes.io/enforce': 'restricted',
         },
-        gitOps,
       }),
       // Empty, as earlier releases (built on cdk8s-plus) wrote it.
       spec: {},
     });
     namespaces.set(root, namespace);
+  }
+  if (gitOps.syncWaves) {
+    for (const [key, value] of Object.entries(syncWaveAnnotation(gitOps.stage))) namespace.metadata.addAnnotation(key, value);
   }
   return namespace;
 }

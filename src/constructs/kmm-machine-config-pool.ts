@@ -1,18 +1,16 @@
-import { ApiObject, ApiObjectMetadata } from 'cdk8s';
-import { Construct } from 'constructs';
-import { claimObjectName, registerPool } from './conflicts';
+import { ApiObject } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { BUILT_IN_ROLES, claimObjectName, registerImportedPool, registerPool, WORKER_ROLE } from './conflicts';
 import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { MaxUnavailable } from './max-unavailable';
-import { checkSelector, resolveMetadata } from './metadata';
+import { resolveMetadata } from './metadata';
+import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
 import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../imports/machineconfigpool-machineconfiguration.openshift.io';
 import { ROLE_LABEL } from '../machine-config';
-import { checkDns1123Label, Day1ValidationError, optional, optionalBoolean, ProblemCollector } from '../validation';
-
-/** The pools every OpenShift cluster already has; a custom pool must not replace them. */
-const BUILT_IN_POOLS = ['master', 'worker'];
+import { checkDns1123Label, checkSelector, collectorFor, Day1ValidationError, optional, optionalBoolean, ProblemCollector } from '../validation';
 
 /** Properties of a `KmmMachineConfigPool`. */
-export interface KmmMachineConfigPoolProps {
+export interface KmmMachineConfigPoolProps extends ProtectedObjectProps {
   /**
    * Name of the pool, which is also its role: MachineConfigs labelled
    * `machineconfiguration.openshift.io/role: <name>` are applied to its nodes only.
@@ -51,43 +49,52 @@ export interface KmmMachineConfigPoolProps {
    * @default false
    */
   readonly paused?: boolean;
+}
 
-  /**
-   * Extra labels and annotations of the MachineConfigPool. An
-   * `argocd.argoproj.io/sync-wave` annotation here overrides the default wave.
-   *
-   * @default - the name and the GitOps annotations only
-   */
-  readonly metadata?: ApiObjectMetadata;
+/**
+ * A MachineConfigPool that Day 1 modules load on: its name is the role of their MachineConfigs,
+ * and its node selector chooses the nodes that their health checks and KMM Modules select.
+ * Made by a `KmmMachineConfigPool`, or `KmmMachineConfigPool.fromPoolName` for a pool the
+ * cluster already has.
+ */
+export interface IMachineConfigPool extends IConstruct {
+  /** Name of the pool, also the role its MachineConfigs are labelled with. */
+  readonly name: string;
 
-  /**
-   * Whether the pool carries the Argo CD sync wave `SyncWave.MACHINE_CONFIG_POOL` (-10), so
-   * that Argo CD creates it before the MachineConfigs of its role.
-   *
-   * @default true
-   */
-  readonly syncWaves?: boolean;
-
-  /**
-   * Whether Argo CD and Flux are told never to delete the pool.
-   *
-   * The annotations are `argocd.argoproj.io/sync-options: Prune=false,Delete=false` and
-   * `kustomize.toolkit.fluxcd.io/prune: disabled`. Deleting a custom pool moves its nodes
-   * back to the `worker` pool, which reboots them without the pool's MachineConfigs (and so
-   * without the module); with protection, removing the pool from Git leaves it in place
-   * until someone deletes it on purpose.
-   *
-   * @default true
-   */
-  readonly pruneProtection?: boolean;
+  /** Node labels of the pool's nodes. */
+  readonly nodeSelector: { [key: string]: string };
 }
 
 /**
  * A custom MachineConfigPool for the nodes that load a Day 1 kernel module: it applies the
  * MachineConfigs of its base role (`worker`) and of its own role, to the nodes that carry
  * its node-role label.
+ *
+ * The pool carries the Argo CD sync wave `SyncWave.MACHINE_CONFIG_POOL` (-10), so that Argo CD
+ * creates it before the MachineConfigs of its role. It is protected from pruning by default:
+ * deleting a custom pool moves its nodes back to the `worker` pool, which reboots them without
+ * the pool's MachineConfigs (and so without the module).
  */
-export class KmmMachineConfigPool extends Construct {
+export class KmmMachineConfigPool extends Construct implements IMachineConfigPool {
+  /**
+   * A pool the cluster has already, such as `worker`, to load Day 1 modules on: nothing is
+   * synthesized for it.
+   *
+   * `worker` and `master` apply the MachineConfigs of their own role only; any other name is
+   * taken to be a custom pool built on `worker`, as OpenShift requires of custom pools (the
+   * synthesis checks of the app merge its MachineConfigs with the `worker` ones).
+   *
+   * @param scope where the reference lives (it emits no object)
+   * @param id the reference's id in `scope`
+   * @param name the MachineConfigPool's name, its role
+   * @param nodeSelector the labels of the pool's nodes, which health checks and KMM Modules select (by default
+   * `{ 'node-role.kubernetes.io/<name>': '' }`, the label OpenShift gives the nodes of `worker`, `master` and conventional custom pools)
+   * @throws Error listing every invalid argument, one line each (`<path>: Invalid <field> <value>: <rule>`)
+   */
+  public static fromPoolName(scope: Construct, id: string, name: string, nodeSelector?: { [key: string]: string }): IMachineConfigPool {
+    return new ImportedMachineConfigPool(scope, id, name, nodeSelector);
+  }
+
   /** Name of the pool, also the role its MachineConfigs are labelled with. */
   public readonly name: string;
 
@@ -111,36 +118,29 @@ export class KmmMachineConfigPool extends Construct {
    */
   constructor(scope: Construct, id: string, props: KmmMachineConfigPoolProps) {
     super(scope, id);
-    const problems = new ProblemCollector(this.node.path, POOL_FIELDS);
-    if (props === null || typeof props !== 'object') {
-      problems.add('props', props, 'must be an object');
-      problems.throwIfAny();
-    }
+    const problems = collectorFor(this.node.path, props, POOL_FIELDS);
     let name = problems.check(() => checkDns1123Label('name', props.name));
-    if (name !== undefined && BUILT_IN_POOLS.includes(name)) {
+    if (name !== undefined && BUILT_IN_ROLES.includes(name)) {
       problems.add('name', name,
-        `must not be a built-in pool (${BUILT_IN_POOLS.join(', ')}): the cluster already has it; to load a module on all its nodes, `
-        + `give the Day1KernelModule machineConfigPoolName: '${name}' instead of a pool`);
+        `must not be a built-in pool (${BUILT_IN_ROLES.join(', ')}): the cluster already has it; to load a module on all its nodes, `
+        + `give the Day1KernelModule the pool KmmMachineConfigPool.fromPoolName(scope, id, '${name}')`);
       name = undefined;
     }
-    const baseRole = problems.check(() => optional('baseRole', props.baseRole, 'the default base role (worker)', checkDns1123Label) ?? 'worker');
+    const baseRole = problems.check(() => optional('baseRole', props.baseRole, 'the default base role (worker)', checkDns1123Label)) ?? WORKER_ROLE;
     if (name !== undefined && baseRole === name) {
       problems.add('baseRole', baseRole, 'must differ from name: the pool applies the MachineConfigs of both roles');
     }
-    const nodeSelector = props.nodeSelector !== undefined
-      ? problems.check(() => checkSelector('nodeSelector', props.nodeSelector))
-      : name === undefined ? undefined : problems.checkDerived(`the default node selector, derived from name ${JSON.stringify(name)}; set nodeSelector explicitly`,
-        () => checkSelector('nodeSelector', { [`node-role.kubernetes.io/${name}`]: '' }));
+    const nodeSelector = poolNodeSelector(problems, name, props.nodeSelector);
     const maxUnavailable = problems.check(() => checkMaxUnavailable('maxUnavailable', props.maxUnavailable));
-    const paused = problems.check(() => optionalBoolean('paused', props.paused, false));
+    const paused = problems.check(() => optionalBoolean('paused', props.paused));
     const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.MACHINE_CONFIG_POOL, props, true));
     const metadata = problems.check(() => resolveMetadata('', props.metadata, { name, nameField: 'name', gitOps }));
     problems.throwIfAny();
     this.name = name!;
-    this.baseRole = baseRole!;
+    this.baseRole = baseRole;
     this.nodeSelector = Object.freeze(nodeSelector!);
     this.maxUnavailable = maxUnavailable!;
-    this.paused = paused!;
+    this.paused = paused ?? false;
 
     this.apiObject = new MachineConfigPool(this, 'Resource', {
       metadata: metadata!,
@@ -160,8 +160,44 @@ export class KmmMachineConfigPool extends Construct {
   }
 }
 
+/** A pool of the cluster, by name: a reference that emits nothing. */
+class ImportedMachineConfigPool extends Construct implements IMachineConfigPool {
+  public readonly name: string;
+  public readonly nodeSelector: { [key: string]: string };
+
+  constructor(scope: Construct, id: string, name: string, nodeSelector: { [key: string]: string } | undefined) {
+    super(scope, id);
+    const problems = new ProblemCollector(this.node.path, ['name', 'nodeSelector']);
+    const checkedName = problems.check(() => checkDns1123Label('name', name));
+    const selector = poolNodeSelector(problems, checkedName, nodeSelector);
+    problems.throwIfAny();
+    this.name = checkedName!;
+    this.nodeSelector = Object.freeze(selector!);
+    registerImportedPool(this, this.name);
+  }
+}
+
+/**
+ * The node selector of pool `name`: the given one, or by convention
+ * `node-role.kubernetes.io/<name>` (the label of `worker`, `master` and custom pools' nodes).
+ * Nodes of custom pools keep their worker label and also receive the worker MachineConfigs,
+ * so for `worker` too the derived selector matches the nodes that load its modules.
+ *
+ * @param name the checked pool name, `undefined` when it is invalid: no default then
+ */
+function poolNodeSelector(problems: ProblemCollector, name: string | undefined, given: unknown): { [key: string]: string } | undefined {
+  if (given !== undefined) {
+    return problems.check(() => checkSelector('nodeSelector', given));
+  }
+  if (name === undefined) {
+    return undefined;
+  }
+  return problems.checkDerived(`the default node selector, derived from name ${JSON.stringify(name)}; set nodeSelector explicitly`,
+    () => checkSelector('nodeSelector', { [`node-role.kubernetes.io/${name}`]: '' }));
+}
+
 /** The fields of KmmMachineConfigPoolProps in the order of the interface. */
-const POOL_FIELDS: readonly string[] = ['name', 'baseRole', 'nodeSelector', 'maxUnavailable', 'paused', 'metadata', 'syncWaves', 'pruneProtection'];
+const POOL_FIELDS: readonly string[] = ['name', 'baseRole', 'nodeSelector', 'maxUnavailable', 'paused', ...PROTECTED_OBJECT_FIELDS];
 
 /** Duck-typed, because a second copy of this library in node_modules defeats `instanceof`. */
 function checkMaxUnavailable(field: string, value: MaxUnavailable | undefined): MaxUnavailable {

@@ -1,10 +1,23 @@
-import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
 import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from './gitops';
-import { checkModuleNameLength, checkSelector, dnsNameFromModuleName, resolveMetadata } from './metadata';
+import { derivedNameNote, nameFromModule, resolveMetadata } from './metadata';
+import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
+import { ModuleValues } from '../boot';
 import * as kmm from '../imports/module-kmm.sigs.x-k8s.io';
-import { checkDns1123Label, checkKernelModuleName, collectModuleSettings, ifValid, optionalDns1123Subdomain, ProblemCollector } from '../validation';
+import { moduleWithDefaults } from '../machine-config';
+import {
+  checkDns1123Label,
+  checkModuleNameLength,
+  checkModuleSettings,
+  checkSecretName,
+  checkSelector,
+  collectorFor,
+  KernelModuleSettings,
+  optional,
+  ProblemCollector,
+} from '../validation';
 
 /** The namespace the KMM operator is installed in on OpenShift. */
 export const KMM_NAMESPACE = 'openshift-kmm';
@@ -17,7 +30,7 @@ export const KMM_NAMESPACE = 'openshift-kmm';
 export const KERNEL_VERSION_TAG = '${KERNEL_FULL_VERSION}';
 
 /** Properties of a `KmmModule`. */
-export interface KmmModuleProps {
+export interface KmmModuleProps extends ProtectedObjectProps {
   /**
    * Name of the out-of-tree module to load (the `.ko` file name without `.ko`).
    */
@@ -67,43 +80,21 @@ export interface KmmModuleProps {
    * @default - the image is pulled with the cluster's pull secret
    */
   readonly imageRepoSecret?: string;
-
-  /**
-   * Name, namespace, labels and annotations of the Module. An `argocd.argoproj.io/sync-wave`
-   * annotation here overrides the default wave. The Module is annotated
-   * `kustomize.toolkit.fluxcd.io/substitute: disabled`, so that Flux's variable substitution
-   * leaves KMM's `${KERNEL_FULL_VERSION}` alone.
-   *
-   * @default - named after kernelModuleName (lowercase, "_" as "-"), in namespace `openshift-kmm`
-   */
-  readonly metadata?: ApiObjectMetadata;
-
-  /**
-   * Whether the Module carries the Argo CD sync wave `SyncWave.KMM` (5), after the Day 1
-   * MachineConfigs and their health checks: applied earlier, KMM would replace an in-tree
-   * driver at run time on nodes that have not rebooted yet.
-   *
-   * @default true
-   */
-  readonly syncWaves?: boolean;
-
-  /**
-   * Whether Argo CD and Flux are told never to delete the Module.
-   *
-   * The annotations are `argocd.argoproj.io/sync-options: Prune=false,Delete=false` and
-   * `kustomize.toolkit.fluxcd.io/prune: disabled`. When a Module is deleted, KMM unloads the
-   * module from every selected node at run time; for a NIC driver that takes the nodes off
-   * the network.
-   *
-   * @default true
-   */
-  readonly pruneProtection?: boolean;
 }
 
 /**
  * A KMM `Module` (`kmm.sigs.x-k8s.io/v1beta1`) that loads a pre-built out-of-tree module
  * image on the selected nodes and keeps it loaded across kernel upgrades (Day 2). Its image
  * tag is the node's kernel release, the same convention as the Day 1 MachineConfig.
+ *
+ * `metadata` may set the Module's name and namespace (default: named after kernelModuleName,
+ * lowercase, "_" as "-", in namespace `openshift-kmm`). The Module is annotated
+ * `kustomize.toolkit.fluxcd.io/substitute: disabled`, so that Flux's variable substitution
+ * leaves KMM's `${KERNEL_FULL_VERSION}` alone. It carries the Argo CD sync wave `SyncWave.KMM`
+ * (5), after the Day 1 MachineConfigs and their health checks: applied earlier, KMM would
+ * replace an in-tree driver at run time on nodes that have not rebooted yet. It is protected
+ * from pruning by default: when a Module is deleted, KMM unloads the module from every selected
+ * node at run time, which for a NIC driver takes the nodes off the network.
  */
 export class KmmModule extends Construct {
   /** `metadata.name` of the Module. */
@@ -129,12 +120,8 @@ export class KmmModule extends Construct {
    */
   constructor(scope: Construct, id: string, props: KmmModuleProps) {
     super(scope, id);
-    const problems = new ProblemCollector(this.node.path, KMM_MODULE_FIELDS);
-    if (props === null || typeof props !== 'object') {
-      problems.add('props', props, 'must be an object');
-      problems.throwIfAny();
-    }
-    const settings = collectModuleSettings(problems, {
+    const problems = collectorFor(this.node.path, props, KMM_MODULE_FIELDS);
+    const settings = checkModuleSettings(problems, {
       kernelModuleImage: props.kernelModuleImage,
       kernelModuleName: props.kernelModuleName,
       inTreeModulesToRemove: props.inTreeModulesToRemove,
@@ -142,54 +129,28 @@ export class KmmModule extends Construct {
       moduleParameters: props.moduleParameters,
     });
     const selector = problems.check(() => checkSelector('selector', props.selector));
-    const imageRepoSecret = problems.check(() => optionalDns1123Subdomain('imageRepoSecret', props.imageRepoSecret, "the cluster's pull secret"));
-
-    // KMM puts the Module name into label keys and pod names, so it must be a DNS-1123 label.
-    const given = props.metadata?.name;
-    const kernelModuleName = ifValid(() => checkKernelModuleName('kernelModuleName', props.kernelModuleName));
-    const derivedName = `the default name, derived from kernelModuleName ${JSON.stringify(kernelModuleName)}; set metadata.name explicitly`;
-    const name = given !== undefined
-      ? problems.check(() => checkDns1123Label('metadata.name', given))
-      : kernelModuleName === undefined ? undefined
-        : problems.checkDerived(derivedName, () => checkDns1123Label('metadata.name', dnsNameFromModuleName(kernelModuleName)));
+    const imageRepoSecret = problems.check(() => optional('imageRepoSecret', props.imageRepoSecret, "the cluster's pull secret", checkSecretName));
+    const namespace = problems.check(() => checkDns1123Label('metadata.namespace', props.metadata?.namespace ?? KMM_NAMESPACE));
+    const name = checkModuleName(problems, 'metadata.name', props.metadata?.name, settings.kernelModuleName, namespace);
     const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.KMM, props, true));
-    const metadata = problems.check(() => resolveMetadata('', props.metadata, {
+    const metadata = problems.check(() => resolveMetadata('', { ...props.metadata, namespace: undefined }, {
       name,
       nameField: 'metadata.name',
-      defaultNamespace: KMM_NAMESPACE,
+      defaultNamespace: namespace ?? KMM_NAMESPACE,
       defaultAnnotations: { ...FLUX_SUBSTITUTE_DISABLED },
       gitOps,
     }));
-    const namespace = ifValid(() => checkDns1123Label('metadata.namespace', props.metadata?.namespace ?? KMM_NAMESPACE));
-    if (name !== undefined && namespace !== undefined) {
-      const check = () => checkModuleNameLength('metadata.name', name, namespace);
-      if (given === undefined) problems.checkDerived(derivedName, check);
-      else problems.check(check);
-    }
     problems.throwIfAny();
-    this.kernelModuleName = settings!.kernelModuleName;
-    this.kernelModuleImage = settings!.kernelModuleImage;
+    const module = moduleWithDefaults(settings as KernelModuleSettings);
+    this.kernelModuleName = module.kernelModuleName;
+    this.kernelModuleImage = module.kernelModuleImage;
     this.selector = Object.freeze(selector!);
     this.name = name!;
-    this.namespace = metadata!.namespace!;
-
+    this.namespace = namespace!;
     this.apiObject = new kmm.Module(this, 'Resource', {
       metadata: metadata!,
       spec: {
-        moduleLoader: {
-          container: {
-            modprobe: {
-              moduleName: settings!.kernelModuleName,
-              // The CRD's default today, written out because the image layout (/opt/lib/modules)
-              // is shared with the Day 1 worker, whose config sets dirName: /opt explicitly.
-              dirName: '/opt',
-              ...(settings!.firmwareFilesPath === undefined ? {} : { firmwarePath: settings!.firmwareFilesPath }),
-              ...(settings!.moduleParameters.length === 0 ? {} : { parameters: settings!.moduleParameters }),
-            },
-            ...(settings!.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: settings!.inTreeModulesToRemove }),
-            kernelMappings: [{ regexp: '^.+$', containerImage: `${settings!.kernelModuleImage}:${KERNEL_VERSION_TAG}` }],
-          },
-        },
+        moduleLoader: { container: moduleLoaderContainer(module) },
         ...(imageRepoSecret === undefined ? {} : { imageRepoSecret: { name: imageRepoSecret } }),
         selector: { ...this.selector },
       },
@@ -199,8 +160,44 @@ export class KmmModule extends Construct {
   }
 }
 
+/** What the Module's worker runs: modprobe in the module image tagged with the node's kernel. */
+function moduleLoaderContainer(module: ModuleValues): kmm.ModuleSpecModuleLoaderContainer {
+  return {
+    modprobe: {
+      moduleName: module.kernelModuleName,
+      // The CRD's default today, written out because the image layout (/opt/lib/modules)
+      // is shared with the Day 1 worker, whose config sets dirName: /opt explicitly.
+      dirName: '/opt',
+      ...(module.firmwareFilesPath === undefined ? {} : { firmwarePath: module.firmwareFilesPath }),
+      ...(module.moduleParameters.length === 0 ? {} : { parameters: [...module.moduleParameters] }),
+    },
+    ...(module.inTreeModulesToRemove.length === 0 ? {} : { inTreeModulesToRemove: [...module.inTreeModulesToRemove] }),
+    kernelMappings: [{ regexp: '^.+$', containerImage: `${module.kernelModuleImage}:${KERNEL_VERSION_TAG}` }],
+  };
+}
+
+/**
+ * The name of a KMM Module, checked into `problems`: the given one, or the default derived from
+ * the kernel module name; a DNS-1123 label either way (KMM puts it into label keys and pod
+ * names), which together with the namespace must pass KMM's webhook.
+ *
+ * @param given the name as given, `undefined` for the default
+ * @param kernelModuleName the checked module name, `undefined` when it is invalid
+ * @param namespace the checked namespace, `undefined` when it is invalid (no length check then)
+ */
+export function checkModuleName(problems: ProblemCollector, field: string, given: unknown, kernelModuleName: string | undefined,
+  namespace: string | undefined): string | undefined {
+  const name = nameFromModule(problems, field, given, kernelModuleName);
+  if (name !== undefined && namespace !== undefined) {
+    const check = () => checkModuleNameLength(field, name, namespace);
+    if (given === undefined) problems.checkDerived(derivedNameNote(field, kernelModuleName), check);
+    else problems.check(check);
+  }
+  return name;
+}
+
 /** The fields of KmmModuleProps in the order of the interface. */
 const KMM_MODULE_FIELDS: readonly string[] = [
   'kernelModuleName', 'kernelModuleImage', 'selector', 'inTreeModulesToRemove', 'firmwareFilesPath', 'moduleParameters',
-  'imageRepoSecret', 'metadata', 'syncWaves', 'pruneProtection',
+  'imageRepoSecret', ...PROTECTED_OBJECT_FIELDS,
 ];

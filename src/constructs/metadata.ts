@@ -1,6 +1,6 @@
 import { ApiObjectMetadata } from 'cdk8s';
 import { GitOpsPolicy, withGitOpsAnnotations } from './gitops';
-import { checkDns1123Label, checkDns1123Subdomain, checkLabelKey, checkLabelValue, Day1ValidationError, ProblemCollector } from '../validation';
+import { checkDns1123Label, checkDns1123Subdomain, dnsNameFromModuleName, optional, ProblemCollector } from '../validation';
 
 /*
  * The one place where object metadata is assembled, so that the GitOps defaults (sync waves,
@@ -84,56 +84,30 @@ export function resolveMetadata(prefix: string, user: ApiObjectMetadata | undefi
   };
 }
 
+
+/** What leaving out a name derived from the kernel module name gives, for the message that rejects `''`. */
+const DERIVED_NAME_UNSET = 'the default name (the kernel module name, lowercase, "_" as "-")';
+
 /**
- * A label selector given as a map (`nodeSelector`, the KMM `Module` selector). An empty map
- * selects every node of the cluster, which is never what a kernel module hand-over or a
- * custom pool means, so it is rejected.
+ * An object name that defaults to the kernel module's (lowercase, "_" as "-"), a DNS-1123
+ * label either way, checked into `problems`. The given one is checked as given; the default is
+ * checked with a note that says where it came from, and only when the module name is valid
+ * (otherwise that is the root cause, reported on its own).
  *
- * @throws Day1ValidationError naming every bad selector entry
+ * @param given the name as given, `undefined` for the default
+ * @param kernelModuleName the checked module name, `undefined` when it is invalid
  */
-export function checkSelector(field: string, value: unknown): { [key: string]: string } {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Day1ValidationError(field, value, 'must be a map of node label keys to values');
+export function nameFromModule(problems: ProblemCollector, field: string, given: unknown, kernelModuleName: string | undefined): string | undefined {
+  if (given !== undefined) {
+    return problems.check(() => optional(field, given, DERIVED_NAME_UNSET, checkDns1123Label));
   }
-  const entries = Object.entries(value as { [key: string]: unknown });
-  if (entries.length === 0) {
-    throw new Day1ValidationError(field, value, 'must not be empty: an empty selector matches every node of the cluster');
+  if (kernelModuleName === undefined) {
+    return undefined;
   }
-  const problems = new ProblemCollector();
-  const selector: { [key: string]: string } = {};
-  for (const [key, v] of entries) {
-    const keyOk = problems.check(() => checkLabelKey(`${field}[${JSON.stringify(key)}]`, key)) !== undefined;
-    // Role labels such as node-role.kubernetes.io/<role> carry the empty value, which is valid.
-    // A bad key is the root cause: its value is not judged as well.
-    if (keyOk) {
-      const checked = v === '' ? '' : problems.check(() => checkLabelValue(`${field}[${JSON.stringify(key)}]`, v));
-      if (checked !== undefined) selector[key] = checked;
-    }
-  }
-  problems.throwIfAny();
-  return selector;
+  return problems.checkDerived(derivedNameNote(field, kernelModuleName), () => checkDns1123Label(field, dnsNameFromModuleName(kernelModuleName)));
 }
 
-/**
- * A Kubernetes name derived from a kernel module name: modprobe treats "-" and "_" alike, but
- * Kubernetes names allow only "-" and lowercase letters.
- */
-export function dnsNameFromModuleName(kernelModuleName: string): string {
-  return kernelModuleName.toLowerCase().replace(/_/g, '-').replace(/^-+|-+$/g, '');
-}
-
-/** The KMM operator's Module webhook refuses a Module whose name plus namespace is longer. */
-export const MAX_MODULE_NAME_AND_NAMESPACE_LENGTH = 41;
-
-/**
- * @throws Day1ValidationError naming `field` (the Module name) when name plus namespace is too long for KMM's webhook
- */
-export function checkModuleNameLength(field: string, name: string, namespace: string): void {
-  const length = name.length + namespace.length;
-  if (length > MAX_MODULE_NAME_AND_NAMESPACE_LENGTH) {
-    throw new Day1ValidationError(field, name,
-      `together with namespace ${JSON.stringify(namespace)} it has ${length} characters (${name.length} + ${namespace.length}); `
-      + `the KMM operator's Module webhook refuses a name plus namespace longer than ${MAX_MODULE_NAME_AND_NAMESPACE_LENGTH} characters: `
-      + 'shorten the name or the namespace');
-  }
+/** Where a default name came from, and what to set instead: the note of its problems. */
+export function derivedNameNote(field: string, kernelModuleName: string | undefined): string {
+  return `the default name, derived from kernelModuleName ${JSON.stringify(kernelModuleName)}; set ${field} explicitly`;
 }

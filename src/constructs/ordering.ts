@@ -12,7 +12,17 @@ import { IConstruct } from 'constructs';
  * numbered output folders (as examples/ice-nic-driver does).
  */
 export function orderAfter(dependent: IConstruct, dependency: IConstruct): void {
-  if (Chart.of(dependent) === Chart.of(dependency)) {
+  const chart = chartOf(dependent);
+  if (chart !== undefined && chart === chartOf(dependency)) {
     dependent.node.addDependency(dependency);
   }
+}
+
+/** The chart a construct belongs to (its closest chart ancestor), if any. */
+export function chartOf(construct: IConstruct): Chart | undefined {
+  const scopes = construct.node.scopes;
+  for (let i = scopes.length - 1; i >= 0; i--) {
+    if (Chart.isChart(scopes[i])) return scopes[i] as Chart;
+  }
+  return undefined;
 }

@@ -1,15 +1,19 @@
-import { existsSync } from 'fs';
-import { dirname, join } from 'path';
-import { bootScripts, CRIO_WIPE_UNIT, pullUnit, replaceUnit } from '../boot';
-import { IgnitionConfig, ignitionConfig, IgnitionFile, IgnitionUnit, rootOwnedFile } from '../ignition';
-import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions, yamlReadsAsNumberOrDate } from '../validation';
+import { resolveMachineConfigOptions, ResolvedMachineConfigOptions } from './options';
+import { toYamlWithDataUrls } from './yaml';
+import { bootPayload, bootScripts, NodeFile, SCRIPT_MODE } from '../boot';
+import { IgnitionConfig, ignitionConfig, IgnitionFile, rootOwnedFile } from '../ignition';
+import { ProduceMachineConfigOptions } from '../validation';
 
+/*
+ * The Day 1 MachineConfig, assembled: what boot/ says the node runs, encoded as Ignition, in a
+ * MachineConfig object. Nothing here needs cdk8s (the CLI loads this module).
+ */
+
+/** apiVersion and kind of a MachineConfig. */
 export const MACHINE_CONFIG_API_VERSION = 'machineconfiguration.openshift.io/v1';
 export const MACHINE_CONFIG_KIND = 'MachineConfig';
 /** The label a MachineConfigPool's machineConfigSelector matches. */
 export const ROLE_LABEL = 'machineconfiguration.openshift.io/role';
-/** Scripts run as root at boot: writable by root only. */
-export const SCRIPT_MODE = 0o755;
 
 /** A MachineConfig manifest as a plain object (what gets serialised). */
 export interface MachineConfigManifest {
@@ -25,15 +29,21 @@ export interface MachineConfigManifest {
 }
 
 /**
- * The scripts as Ignition files. Their base64 data URLs (some 13 kB, the same in every
- * MachineConfig) are encoded once per process: encoding them again for each of a thousand
- * modules cost 40 ms of synthesis.
+ * The boot files as Ignition files, by path. Their base64 data URLs (some 13 kB, the same in
+ * every MachineConfig) are encoded once per process: encoding them again for each of a
+ * thousand modules cost 40 ms of synthesis.
  */
-let scriptFiles: IgnitionFile[] | undefined;
-function bootFiles(): IgnitionFile[] {
-  scriptFiles ??= bootScripts().map((script) => rootOwnedFile(script.path, script.contents, SCRIPT_MODE));
-  // Fresh objects for each config: callers, and cdk8s, may keep or change what they are given.
-  return scriptFiles.map((file) => ({ ...file, user: { ...file.user }, group: { ...file.group }, contents: { ...file.contents } }));
+const encoded = new Map<string, { readonly contents: string; readonly file: IgnitionFile }>();
+
+/** `file` as an Ignition file: a fresh object each time, because callers (and cdk8s) may keep or change it. */
+function ignitionFile(file: NodeFile): IgnitionFile {
+  let cached = encoded.get(file.path);
+  if (cached === undefined || cached.contents !== file.contents || cached.file.mode !== file.mode) {
+    cached = { contents: file.contents, file: rootOwnedFile(file.path, file.contents, file.mode) };
+    encoded.set(file.path, cached);
+  }
+  const { user, group, contents } = cached.file;
+  return { ...cached.file, user: { ...user }, group: { ...group }, contents: { ...contents } };
 }
 
 /** A boot script of this release as every Day 1 MachineConfig carries it. */
@@ -44,25 +54,19 @@ export interface BootScriptFile {
   readonly contents: string;
 }
 
-/** This release's scripts with their data URLs (encoded once per process, see bootFiles). */
+/** This release's scripts with their data URLs (encoded once per process). */
 export function bootScriptFiles(): readonly BootScriptFile[] {
-  bootFiles();
-  const scripts = bootScripts();
-  return scriptFiles!.map((file, i) => ({ path: file.path, source: file.contents.source, contents: scripts[i].contents }));
+  return bootScripts().map((script) => ({ ...script, source: ignitionFile({ ...script, mode: SCRIPT_MODE }).contents.source }));
 }
 
-/** The Ignition config of one Day 1 module, from options that are already validated. */
-export function ignitionFromValidated(options: ValidatedMachineConfigOptions): IgnitionConfig {
-  const files = bootFiles();
-  const units: IgnitionUnit[] = [
-    ...[replaceUnit(options), pullUnit(options)].map((unit) => ({ name: unit.name, enabled: true, contents: unit.contents })),
-    { name: CRIO_WIPE_UNIT, enabled: false, mask: true },
-  ];
-  return ignitionConfig(files, units);
+/** The Ignition config of one Day 1 module. */
+export function ignitionFromResolved(options: ResolvedMachineConfigOptions): IgnitionConfig {
+  const payload = bootPayload(options);
+  return ignitionConfig(payload.files.map(ignitionFile), payload.units.map((unit) => ({ ...unit })));
 }
 
-/** The MachineConfig object of one Day 1 module, from options that are already validated. */
-export function machineConfigFromValidated(options: ValidatedMachineConfigOptions): MachineConfigManifest {
+/** The MachineConfig object of one Day 1 module. */
+export function machineConfigFromResolved(options: ResolvedMachineConfigOptions): MachineConfigManifest {
   return {
     apiVersion: MACHINE_CONFIG_API_VERSION,
     kind: MACHINE_CONFIG_KIND,
@@ -70,7 +74,7 @@ export function machineConfigFromValidated(options: ValidatedMachineConfigOption
       name: options.machineConfigName,
       labels: { [ROLE_LABEL]: options.machineConfigPoolRef },
     },
-    spec: { config: ignitionFromValidated(options) },
+    spec: { config: ignitionFromResolved(options) },
   };
 }
 
@@ -80,95 +84,21 @@ export function machineConfigFromValidated(options: ValidatedMachineConfigOption
  * @throws Day1ValidationError listing every invalid option, one line each (see `produceMachineConfig`)
  */
 export function renderDay1Ignition(options: ProduceMachineConfigOptions): IgnitionConfig {
-  return ignitionFromValidated(validateMachineConfigOptions(options));
+  return ignitionFromResolved(resolveMachineConfigOptions(options));
 }
 
-type JsYaml = typeof import('js-yaml');
-
-/**
- * Where the single-file build is: looked up along this module's node_modules paths, as
- * `require` would, which takes a fraction of a millisecond; resolving `js-yaml/package.json`
- * through the package's exports map took two (the CLI's start-up is counted in milliseconds).
- */
-function jsYamlBundlePath(): string {
-  for (const dir of module.paths) {
-    const candidate = join(dir, 'js-yaml', 'dist', 'js-yaml.js');
-    if (existsSync(candidate)) return candidate;
-  }
-  return join(dirname(require.resolve('js-yaml/package.json')), 'dist', 'js-yaml.js');
-}
-let yamlDump: ((value: unknown) => string) | undefined;
-
-/**
- * js-yaml, loaded on first use from its single-file build: its package entry point pulls in
- * some 25 modules, which is most of the CLI's start-up time. The exports map hides the build,
- * so it is found by path (see jsYamlBundlePath).
- *
- * js-yaml quotes a string only when js-yaml would read it as something else, but YAML 1.1
- * readers (cdk8s's `Include`) and go-yaml (kubectl, oc, Argo CD, Flux) read `1_0` as 10 and
- * `2001-1-1` as a date. An extra implicit type that "resolves" those strings makes js-yaml
- * quote them; it is never used to load anything.
- */
-function loadYamlDump(): (value: unknown) => string {
-  if (yamlDump === undefined) {
-    // Loaded lazily (see above): an import would load it, and its 25 modules, at start-up.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const bundle: JsYaml = require(jsYamlBundlePath());
-    const misreadElsewhere = new bundle.Type('tag:cdk8s-kmm-day1,2024:misread-elsewhere', {
-      kind: 'scalar',
-      resolve: (data: unknown) => typeof data === 'string'
-        && (yamlReadsAsNumberOrDate(data, 'yaml-1.1') || yamlReadsAsNumberOrDate(data, 'go-yaml')),
-    });
-    const schema = bundle.DEFAULT_SCHEMA.extend({ implicit: [misreadElsewhere] });
-    yamlDump = (value) => bundle.dump(value, { lineWidth: -1, noRefs: true, quotingType: '"', schema });
-  }
-  return yamlDump;
-}
-
-/** Serialises a manifest as one YAML document with a trailing newline, byte-stable. */
-export function toYaml(manifest: object): string {
-  return loadYamlDump()(manifest);
-}
-
-/** What js-yaml writes unquoted wherever it stands: no indicator first, no ": ", " #", space or quote. */
-const PLAIN_DATA_URL_RE = /^data:[a-z]+\/[a-z]+;charset=utf-8;base64,[A-Za-z0-9+/]*={0,2}$/;
-
-/**
- * The MachineConfig as YAML. The three data URLs are 13 kB of base64 that js-yaml scans
- * character by character to choose a quoting style: a third of the CLI's own run time (the
- * code is never optimised in a process that dumps one document) and of `produceMachineConfig`'s
- * in a long-running one. They are dumped as short stand-ins and put in afterwards: a base64
- * data URL is written unquoted wherever it stands, and lineWidth -1 never folds it, so the text
- * is exactly that of dumping the whole object (test/machine-config's golden file and
- * test/property check it).
- */
-function machineConfigYaml(manifest: MachineConfigManifest): string {
+/** The MachineConfig as YAML, with the scripts' data URLs spliced in (see toYamlWithDataUrls). */
+export function machineConfigYaml(manifest: MachineConfigManifest): string {
   const files = manifest.spec.config.storage.files;
-  const sources = files.map((file) => file.contents.source);
-  const standIns = files.map((_, i) => `kmm-day1-script-${i}`);
-  if (!sources.every((source) => PLAIN_DATA_URL_RE.test(source))) {
-    return toYaml(manifest);
-  }
-  const withStandIns: MachineConfigManifest = {
+  return toYamlWithDataUrls(manifest, files.map((file) => file.contents.source), (standIn) => ({
     ...manifest,
     spec: {
       config: {
         ...manifest.spec.config,
-        storage: { ...manifest.spec.config.storage, files: files.map((file, i) => ({ ...file, contents: { source: standIns[i] } })) },
+        storage: { ...manifest.spec.config.storage, files: files.map((file, i) => ({ ...file, contents: { source: standIn(i) } })) },
       },
     },
-  };
-  let text = toYaml(withStandIns);
-  for (let i = 0; i < files.length; i++) {
-    const needle = `source: ${standIns[i]}\n`;
-    const at = text.indexOf(needle);
-    // Anywhere else (a unit cannot hold it, but a later change might) the plain dump is the truth.
-    if (at < 0 || text.indexOf(needle, at + 1) >= 0) {
-      return toYaml(manifest);
-    }
-    text = `${text.slice(0, at)}source: ${sources[i]}\n${text.slice(at + needle.length)}`;
-  }
-  return text;
+  }));
 }
 
 /**
@@ -183,5 +113,5 @@ function machineConfigYaml(manifest: MachineConfigManifest): string {
  * @throws Day1ValidationError listing every invalid option, one line each
  */
 export function produceMachineConfig(options: ProduceMachineConfigOptions): string {
-  return machineConfigYaml(machineConfigFromValidated(validateMachineConfigOptions(options)));
+  return machineConfigYaml(machineConfigFromResolved(resolveMachineConfigOptions(options)));
 }

@@ -1,3 +1,25 @@
-export * from './generator';
-export * from './pool-merge';
-export * from './producer';
+export {
+  bootScriptFiles,
+  ignitionFromResolved,
+  MACHINE_CONFIG_API_VERSION,
+  MACHINE_CONFIG_KIND,
+  machineConfigFromResolved,
+  machineConfigYaml,
+  produceMachineConfig,
+  renderDay1Ignition,
+  ROLE_LABEL,
+} from './generator';
+export type { BootScriptFile, MachineConfigManifest } from './generator';
+export { machineConfigWithDefaults, moduleWithDefaults, resolveMachineConfigOptions } from './options';
+export type { ResolvedMachineConfigOptions } from './options';
+export { isDay1MachineConfig, MachineConfigConflictKind, MachineConfigMerge, mergeMachineConfigs } from './pool-merge';
+export type {
+  MachineConfigConflict,
+  MergedDropin,
+  MergedFile,
+  MergedMachineConfigs,
+  MergedUnit,
+  MergeMachineConfigsOptions,
+} from './pool-merge';
+export { Day1MachineConfigProducer } from './producer';
+export { toYaml } from './yaml';

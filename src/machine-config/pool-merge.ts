@@ -1,7 +1,7 @@
 import { gunzipSync } from 'zlib';
 import { bootScriptFiles, ROLE_LABEL } from './generator';
 import { CRIO_WIPE_UNIT, PULL_UNIT_SUFFIX, REPLACE_UNIT_SUFFIX, SCRIPT_PATHS } from '../boot';
-import { checkLabelValue, Day1ValidationError } from '../validation';
+import { checkLabelValue, checkNonEmptyString, Day1ValidationError, optionalOfType, requireObject } from '../validation';
 
 /*
  * The pool as the Machine Config Operator renders it. A node runs one copy of each file path
@@ -195,22 +195,11 @@ function list(field: string, value: unknown): unknown[] {
   return value;
 }
 
-function requiredString(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new Day1ValidationError(field, value, 'must be a non-empty string');
-  return value;
-}
-
-function optional<T>(field: string, value: unknown, type: 'string' | 'boolean' | 'number'): T | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== type) throw new Day1ValidationError(field, value, `must be a ${type}`);
-  return value as T;
-}
-
 function parse(machineConfig: unknown, i: number): Parsed {
   const at = `machineConfigs[${i}]`;
   if (!isObject(machineConfig)) throw new Day1ValidationError(at, machineConfig, 'must be a MachineConfig object');
   const metadata = isObject(machineConfig.metadata) ? machineConfig.metadata : {};
-  const name = requiredString(`${at}.metadata.name`, metadata.name);
+  const name = checkNonEmptyString(`${at}.metadata.name`, metadata.name);
   const role = isObject(metadata.labels) && typeof metadata.labels[ROLE_LABEL] === 'string' ? metadata.labels[ROLE_LABEL] as string : undefined;
   const config = isObject(machineConfig.spec) && isObject(machineConfig.spec.config) ? machineConfig.spec.config : {};
   const storage = isObject(config.storage) ? config.storage : {};
@@ -220,25 +209,25 @@ function parse(machineConfig: unknown, i: number): Parsed {
     if (!isObject(file)) throw new Day1ValidationError(f, file, 'must be an Ignition file object');
     const contents = isObject(file.contents) ? file.contents : {};
     return {
-      path: requiredString(`${f}.path`, file.path),
-      source: optional<string>(`${f}.contents.source`, contents.source, 'string'),
-      compression: optional<string>(`${f}.contents.compression`, contents.compression, 'string'),
-      mode: optional<number>(`${f}.mode`, file.mode, 'number'),
-      overwrite: optional<boolean>(`${f}.overwrite`, file.overwrite, 'boolean'),
+      path: checkNonEmptyString(`${f}.path`, file.path),
+      source: optionalOfType<string>(`${f}.contents.source`, contents.source, 'string'),
+      compression: optionalOfType<string>(`${f}.contents.compression`, contents.compression, 'string'),
+      mode: optionalOfType<number>(`${f}.mode`, file.mode, 'number'),
+      overwrite: optionalOfType<boolean>(`${f}.overwrite`, file.overwrite, 'boolean'),
     };
   });
   const units = list(`${at}.spec.config.systemd.units`, systemd.units).map((unit, j): ParsedUnit => {
     const u = `${at}.spec.config.systemd.units[${j}]`;
     if (!isObject(unit)) throw new Day1ValidationError(u, unit, 'must be an Ignition unit object');
     return {
-      name: requiredString(`${u}.name`, unit.name),
-      enabled: optional<boolean>(`${u}.enabled`, unit.enabled, 'boolean'),
-      mask: optional<boolean>(`${u}.mask`, unit.mask, 'boolean'),
-      contents: optional<string>(`${u}.contents`, unit.contents, 'string'),
+      name: checkNonEmptyString(`${u}.name`, unit.name),
+      enabled: optionalOfType<boolean>(`${u}.enabled`, unit.enabled, 'boolean'),
+      mask: optionalOfType<boolean>(`${u}.mask`, unit.mask, 'boolean'),
+      contents: optionalOfType<string>(`${u}.contents`, unit.contents, 'string'),
       dropins: list(`${u}.dropins`, unit.dropins).map((dropin, k) => {
         const d = `${u}.dropins[${k}]`;
         if (!isObject(dropin)) throw new Day1ValidationError(d, dropin, 'must be an Ignition drop-in object');
-        return { name: requiredString(`${d}.name`, dropin.name), contents: optional<string>(`${d}.contents`, dropin.contents, 'string') };
+        return { name: checkNonEmptyString(`${d}.name`, dropin.name), contents: optionalOfType<string>(`${d}.contents`, dropin.contents, 'string') };
       }),
     };
   });
@@ -385,76 +374,86 @@ export function mergeMachineConfigs(machineConfigs: any[], options: MergeMachine
   if (!Array.isArray(machineConfigs)) {
     throw new Day1ValidationError('machineConfigs', machineConfigs, 'must be a list of MachineConfig objects');
   }
-  if (options === null || typeof options !== 'object') {
-    throw new Day1ValidationError('options', options, 'must be an object');
-  }
+  requireObject('options', options);
   const baseRole = options.baseRole === undefined ? 'worker' : checkLabelValue('options.baseRole', options.baseRole);
   const parsed = machineConfigs.map(parse);
   const ordered = [
     ...parsed.filter((mc) => mc.role === baseRole).sort(byName),
     ...parsed.filter((mc) => mc.role !== baseRole).sort(byName),
   ];
-
   const files = new Map<string, FileState>();
   const units = new Map<string, UnitState>();
   for (const mc of ordered) {
-    for (const file of mc.files) {
-      let state = files.get(file.path);
-      if (state === undefined) {
-        state = { path: file.path, writers: [] };
-        files.set(file.path, state);
-      }
-      addWriter(state.writers, mc.name);
-      if (file.source !== undefined) {
-        state.source = file.source;
-        state.winner = mc.name;
-      }
-      if (file.compression !== undefined) state.compression = file.compression;
-      if (file.mode !== undefined) state.mode = file.mode;
-      if (file.overwrite !== undefined) state.overwrite = file.overwrite;
-    }
-    for (const unit of mc.units) {
-      let state = units.get(unit.name);
-      if (state === undefined) {
-        state = { name: unit.name, dropins: new Map(), machineConfigNames: [] };
-        units.set(unit.name, state);
-      }
-      addWriter(state.machineConfigNames, mc.name);
-      if (unit.enabled !== undefined) state.enabled = unit.enabled;
-      if (unit.mask !== undefined) state.mask = unit.mask;
-      if (unit.contents !== undefined) state.contents = unit.contents;
-      for (const dropin of unit.dropins) {
-        const existing = state.dropins.get(dropin.name);
-        if (existing === undefined) state.dropins.set(dropin.name, { ...dropin });
-        else if (dropin.contents !== undefined) existing.contents = dropin.contents;
-      }
-    }
+    for (const file of mc.files) mergeFile(files, mc.name, file);
+    for (const unit of mc.units) mergeUnit(units, mc.name, unit);
   }
-
   const sources = new Sources();
   return {
     order: ordered.map((mc) => mc.name),
-    files: [...files.values()].map((state): MergedFile => {
-      const contents = state.source === undefined ? undefined : sources.text(state.source, state.compression);
-      return {
-        path: state.path,
-        ...(contents === undefined ? {} : { contents }),
-        ...(state.source === undefined ? {} : { source: state.source }),
-        ...(state.mode === undefined ? {} : { mode: state.mode }),
-        overwrite: state.overwrite ?? true,
-        machineConfigName: state.winner ?? state.writers[state.writers.length - 1],
-        writers: state.writers,
-      };
-    }),
-    units: [...units.values()].map((state): MergedUnit => ({
-      name: state.name,
-      ...(state.enabled === undefined ? {} : { enabled: state.enabled }),
-      ...(state.mask === undefined ? {} : { mask: state.mask }),
-      ...(state.contents === undefined ? {} : { contents: state.contents }),
-      dropins: [...state.dropins.values()].map((dropin) => (dropin.contents === undefined ? { name: dropin.name } : { ...dropin })),
-      machineConfigNames: state.machineConfigNames,
-    })),
+    files: [...files.values()].map((state) => mergedFile(state, sources)),
+    units: [...units.values()].map(mergedUnit),
     conflicts: findConflicts(ordered, sources, files),
+  };
+}
+
+/** Merges one MachineConfig's entry for a file into the state of its path, field by field. */
+function mergeFile(files: Map<string, FileState>, machineConfigName: string, file: ParsedFile): void {
+  let state = files.get(file.path);
+  if (state === undefined) {
+    state = { path: file.path, writers: [] };
+    files.set(file.path, state);
+  }
+  addWriter(state.writers, machineConfigName);
+  if (file.source !== undefined) {
+    state.source = file.source;
+    state.winner = machineConfigName;
+  }
+  if (file.compression !== undefined) state.compression = file.compression;
+  if (file.mode !== undefined) state.mode = file.mode;
+  if (file.overwrite !== undefined) state.overwrite = file.overwrite;
+}
+
+/** Merges one MachineConfig's entry for a unit into the state of its name, field by field, drop-ins by name. */
+function mergeUnit(units: Map<string, UnitState>, machineConfigName: string, unit: ParsedUnit): void {
+  let state = units.get(unit.name);
+  if (state === undefined) {
+    state = { name: unit.name, dropins: new Map(), machineConfigNames: [] };
+    units.set(unit.name, state);
+  }
+  addWriter(state.machineConfigNames, machineConfigName);
+  if (unit.enabled !== undefined) state.enabled = unit.enabled;
+  if (unit.mask !== undefined) state.mask = unit.mask;
+  if (unit.contents !== undefined) state.contents = unit.contents;
+  for (const dropin of unit.dropins) {
+    const existing = state.dropins.get(dropin.name);
+    if (existing === undefined) state.dropins.set(dropin.name, { ...dropin });
+    else if (dropin.contents !== undefined) existing.contents = dropin.contents;
+  }
+}
+
+/** A file's merged state as the result reports it, its contents decoded. */
+function mergedFile(state: FileState, sources: Sources): MergedFile {
+  const contents = state.source === undefined ? undefined : sources.text(state.source, state.compression);
+  return {
+    path: state.path,
+    ...(contents === undefined ? {} : { contents }),
+    ...(state.source === undefined ? {} : { source: state.source }),
+    ...(state.mode === undefined ? {} : { mode: state.mode }),
+    overwrite: state.overwrite ?? true,
+    machineConfigName: state.winner ?? state.writers[state.writers.length - 1],
+    writers: state.writers,
+  };
+}
+
+/** A unit's merged state as the result reports it. */
+function mergedUnit(state: UnitState): MergedUnit {
+  return {
+    name: state.name,
+    ...(state.enabled === undefined ? {} : { enabled: state.enabled }),
+    ...(state.mask === undefined ? {} : { mask: state.mask }),
+    ...(state.contents === undefined ? {} : { contents: state.contents }),
+    dropins: [...state.dropins.values()].map((dropin) => (dropin.contents === undefined ? { name: dropin.name } : { ...dropin })),
+    machineConfigNames: state.machineConfigNames,
   };
 }
 

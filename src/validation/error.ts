@@ -74,16 +74,6 @@ export class Day1ValidationError extends Error {
   }
 }
 
-/** The value `run` returns, or `undefined` when it throws a Day1ValidationError (reported elsewhere). */
-export function ifValid<T>(run: () => T): T | undefined {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof Day1ValidationError) return undefined;
-    throw error;
-  }
-}
-
 /**
  * The message line of one problem: `<path>: Invalid <field> <value>: <rule>`. A construct path
  * with a control character (construct ids may hold any) is JSON-quoted, so that the line stays one line.

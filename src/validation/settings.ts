@@ -4,14 +4,18 @@ import {
   checkImageReference,
   checkKernelModuleImage,
   checkKernelModuleName,
-  checkLabelValue,
-  checkMachineConfigName,
   checkModuleParameter,
-  optional,
-  optionalList,
-} from './rules';
+  modprobeName,
+  moduleParameterIdentity,
+} from './kernel-module';
+import { checkLabelValue, checkMachineConfigName } from './names';
+import { definedFields, optional, optionalList, requireObject } from './rules';
 
-/** The KMM worker image used when none is given, as in KMM's own day1-utility. */
+/**
+ * The KMM worker image used when none is given, as in KMM's own day1-utility. Validation only
+ * names it (in the message that rejects an empty `workerImage`): the generator and the
+ * constructs apply it where they use the settings.
+ */
 export const DEFAULT_WORKER_IMAGE = 'quay.io/edge-infrastructure/kernel-module-management-worker:latest';
 
 /**
@@ -100,29 +104,6 @@ export interface ProduceMachineConfigOptions extends KernelModuleSettings {
   readonly peerMachineConfigNames?: string[];
 }
 
-/** Module settings after validation: defaults applied, "not set" made explicit. */
-export interface ValidatedModuleSettings {
-  readonly kernelModuleImage: string;
-  readonly kernelModuleName: string;
-  readonly inTreeModulesToRemove: string[];
-  readonly firmwareFilesPath?: string;
-  readonly workerImage: string;
-  readonly moduleParameters: string[];
-}
-
-/** Generator options after validation. */
-export interface ValidatedMachineConfigOptions extends ValidatedModuleSettings {
-  readonly machineConfigName: string;
-  readonly machineConfigPoolRef: string;
-  /** Sorted by name (Go's byte order, as the MCO sorts), without duplicates or this MachineConfig's name. */
-  readonly peerMachineConfigNames: string[];
-}
-
-/** modprobe treats "-" and "_" in module and parameter names as the same character. */
-function modprobeIdentity(name: string): string {
-  return name.replace(/-/g, '_');
-}
-
 /** The fields of KernelModuleSettings in the order of the interface: problems are reported in this order. */
 export const MODULE_SETTINGS_FIELDS: readonly string[] = [
   'kernelModuleImage', 'kernelModuleName', 'inTreeModulesToRemove', 'firmwareFilesPath', 'workerImage', 'moduleParameters',
@@ -138,77 +119,47 @@ export const UNSET_FIRMWARE_FILES_PATH = 'no firmware';
 export const UNSET_WORKER_IMAGE = `the default worker image (${DEFAULT_WORKER_IMAGE})`;
 
 /**
- * Checks module settings and applies defaults.
+ * Checks module settings into `problems`. Returns the valid ones as given (lists copied): a
+ * field is missing when it was not given or is invalid, so a required field is missing only
+ * when it is invalid. Callers apply the defaults where they use the settings.
+ */
+export function checkModuleSettings(problems: ProblemCollector, settings: KernelModuleSettings): Partial<KernelModuleSettings> {
+  return definedFields({
+    kernelModuleImage: problems.check(() => checkKernelModuleImage('kernelModuleImage', settings.kernelModuleImage)),
+    kernelModuleName: problems.check(() => checkKernelModuleName('kernelModuleName', settings.kernelModuleName)),
+    inTreeModulesToRemove: problems.check(() => optionalList('inTreeModulesToRemove', settings.inTreeModulesToRemove, checkKernelModuleName, modprobeName)),
+    firmwareFilesPath: problems.check(() => optional('firmwareFilesPath', settings.firmwareFilesPath, UNSET_FIRMWARE_FILES_PATH, checkFirmwarePath)),
+    workerImage: problems.check(() => optional('workerImage', settings.workerImage, UNSET_WORKER_IMAGE, checkImageReference)),
+    moduleParameters: problems.check(() => optionalList('moduleParameters', settings.moduleParameters, checkModuleParameter, moduleParameterIdentity)),
+  });
+}
+
+/**
+ * Checks every option of `produceMachineConfig` into `problems`; returns the valid ones as
+ * given (see checkModuleSettings).
  *
- * @throws Day1ValidationError with every invalid field, in the order of KernelModuleSettings
+ * @throws Day1ValidationError when `options` is not an object
  */
-export function validateModuleSettings(settings: KernelModuleSettings): ValidatedModuleSettings {
-  const problems = new ProblemCollector(undefined, MODULE_SETTINGS_FIELDS);
-  const validated = collectModuleSettings(problems, settings);
-  problems.throwIfAny();
-  return validated!;
+export function collectMachineConfigOptions(problems: ProblemCollector, options: ProduceMachineConfigOptions): Partial<ProduceMachineConfigOptions> {
+  requireObject('options', options);
+  return definedFields({
+    ...checkModuleSettings(problems, options),
+    machineConfigName: problems.check(() => checkMachineConfigName('machineConfigName', options.machineConfigName)),
+    machineConfigPoolRef: problems.check(() => checkLabelValue('machineConfigPoolRef', options.machineConfigPoolRef)),
+    peerMachineConfigNames: problems.check(() => checkPeerNames('peerMachineConfigNames', options.peerMachineConfigNames)),
+  });
 }
 
 /**
- * Checks module settings into `problems`; returns the validated settings when all of them are
- * valid, `undefined` otherwise.
- */
-export function collectModuleSettings(problems: ProblemCollector, settings: KernelModuleSettings): ValidatedModuleSettings | undefined {
-  if (settings === null || typeof settings !== 'object') {
-    throw new Day1ValidationError('options', settings, 'must be an object');
-  }
-  const before = problems.count;
-  const kernelModuleImage = problems.check(() => checkKernelModuleImage('kernelModuleImage', settings.kernelModuleImage));
-  const kernelModuleName = problems.check(() => checkKernelModuleName('kernelModuleName', settings.kernelModuleName));
-  const inTreeModulesToRemove = problems.check(() =>
-    optionalList('inTreeModulesToRemove', settings.inTreeModulesToRemove, checkKernelModuleName, modprobeIdentity));
-  const firmwareFilesPath = problems.check(() =>
-    optional('firmwareFilesPath', settings.firmwareFilesPath, UNSET_FIRMWARE_FILES_PATH, checkFirmwarePath) ?? null);
-  const workerImage = problems.check(() =>
-    optional('workerImage', settings.workerImage, UNSET_WORKER_IMAGE, checkImageReference) ?? DEFAULT_WORKER_IMAGE);
-  const moduleParameters = problems.check(() => optionalList('moduleParameters', settings.moduleParameters, checkModuleParameter,
-    (entry) => modprobeIdentity(entry.slice(0, entry.indexOf('=')))));
-  if (problems.count > before) {
-    return undefined;
-  }
-  return {
-    kernelModuleImage: kernelModuleImage!,
-    kernelModuleName: kernelModuleName!,
-    inTreeModulesToRemove: inTreeModulesToRemove!,
-    ...(firmwareFilesPath === null ? {} : { firmwareFilesPath }),
-    workerImage: workerImage!,
-    moduleParameters: moduleParameters!,
-  };
-}
-
-/**
- * Checks every option of `produceMachineConfig` and applies defaults.
+ * Checks every option of `produceMachineConfig`; returns them as given.
  *
  * @throws Day1ValidationError with every invalid option, in the order of ProduceMachineConfigOptions
  */
-export function validateMachineConfigOptions(options: ProduceMachineConfigOptions): ValidatedMachineConfigOptions {
+export function checkMachineConfigOptions(options: ProduceMachineConfigOptions): ProduceMachineConfigOptions {
   const problems = new ProblemCollector(undefined, MACHINE_CONFIG_OPTIONS_FIELDS);
-  const validated = collectMachineConfigOptions(problems, options);
+  const checked = collectMachineConfigOptions(problems, options);
   problems.throwIfAny();
-  return validated!;
-}
-
-/** Checks every option of `produceMachineConfig` into `problems`; `undefined` when one is invalid. */
-export function collectMachineConfigOptions(
-  problems: ProblemCollector,
-  options: ProduceMachineConfigOptions,
-): ValidatedMachineConfigOptions | undefined {
-  if (options === null || typeof options !== 'object') {
-    throw new Day1ValidationError('options', options, 'must be an object');
-  }
-  const settings = collectModuleSettings(problems, options);
-  const machineConfigName = problems.check(() => checkMachineConfigName('machineConfigName', options.machineConfigName));
-  const machineConfigPoolRef = problems.check(() => checkLabelValue('machineConfigPoolRef', options.machineConfigPoolRef));
-  const peerMachineConfigNames = problems.check(() => peerNames('peerMachineConfigNames', options.peerMachineConfigNames, machineConfigName));
-  if (settings === undefined || machineConfigName === undefined || machineConfigPoolRef === undefined || peerMachineConfigNames === undefined) {
-    return undefined;
-  }
-  return { machineConfigName, machineConfigPoolRef, ...settings, peerMachineConfigNames };
+  return checked as ProduceMachineConfigOptions;
 }
 
 /**
@@ -222,26 +173,19 @@ export function machineConfigOptionProblems(options: ProduceMachineConfigOptions
 }
 
 /**
- * Peers as a set: a name listed twice, or this MachineConfig's own name, orders nothing, and
- * a caller that computes peers from a whole pool need not filter them out.
- *
- * @param self this MachineConfig's name, `undefined` when it is invalid itself
+ * Peers, each a MachineConfig name. A name listed twice, or this MachineConfig's own name,
+ * orders nothing and is accepted (a caller that computes peers from a whole pool need not
+ * filter them out); the generator drops them.
  */
-function peerNames(field: string, value: unknown, self: string | undefined): string[] {
+function checkPeerNames(field: string, value: unknown): string[] | undefined {
   if (value === undefined || value === null) {
-    return [];
+    return undefined;
   }
   if (!Array.isArray(value)) {
     throw new Day1ValidationError(field, value, 'must be a list of MachineConfig names');
   }
   const problems = new ProblemCollector();
-  const names = new Set<string>();
-  value.forEach((entry, i) => {
-    const name = problems.check(() => checkMachineConfigName(`${field}[${i}]`, entry));
-    if (name !== undefined) names.add(name);
-  });
+  value.forEach((entry, i) => problems.check(() => checkMachineConfigName(`${field}[${i}]`, entry)));
   problems.throwIfAny();
-  if (self !== undefined) names.delete(self);
-  // The MCO compares names as Go strings (bytes); for these ASCII names that is UTF-16 order.
-  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...value] as string[];
 }

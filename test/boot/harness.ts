@@ -5,7 +5,8 @@ import {
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { PULL_UNIT_SUFFIX, pullUnit, REPLACE_UNIT_SUFFIX, replaceUnit } from '../../src/boot';
-import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions } from '../../src/validation';
+import { resolveMachineConfigOptions, ResolvedMachineConfigOptions as ValidatedMachineConfigOptions } from '../../src/machine-config';
+import { ProduceMachineConfigOptions } from '../../src/validation';
 import {
   directives, expandSpecifiers, extractWords, parseUnitFile, serviceEnvironment, UnitFile,
 } from '../util/systemd';
@@ -56,7 +57,7 @@ export const BASH = which('bash');
 
 /** Validated options, as the generator would use them. */
 export function moduleOptions(overrides: Partial<ProduceMachineConfigOptions> = {}): ValidatedMachineConfigOptions {
-  return validateMachineConfigOptions({
+  return resolveMachineConfigOptions({
     machineConfigName: '99-worker-ice',
     machineConfigPoolRef: 'worker',
     kernelModuleImage: 'quay.io/example/ice-driver',

@@ -4,7 +4,7 @@ import { load } from 'js-yaml';
 import {
   FakeNode, KERNEL, moduleImage, moduleImageFiles, moduleOptions, podmanCalls, RunResult, WORKER_IMAGE, writeTree,
 } from './harness';
-import { ValidatedMachineConfigOptions } from '../../src/validation';
+import { ResolvedMachineConfigOptions as ValidatedMachineConfigOptions } from '../../src/machine-config';
 import { parseUnitFile, serviceEnvironment } from '../util/systemd';
 
 /*

@@ -1,7 +1,8 @@
 import { Testing } from 'cdk8s';
 import { errorOf, MODULE_ANNOTATIONS, only, synthManifests, syncWave } from './helpers';
 import { bootModuleConfigFull, bootModuleConfigMinimal, build, kmmModule, WORKER } from './scenarios';
-import { BootModuleConfig, BootModuleConfigProps, DEFAULT_WORKER_IMAGE, KmmModule, KmmModuleProps } from '../../src';
+import { BootModuleConfig, BootModuleConfigProps, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, KmmModule, KmmModuleProps } from '../../src';
+import { Day1ValidationError } from '../../src/validation';
 
 describe('BootModuleConfig', () => {
   test('the seed\'s example: required fields only, unset optional fields omitted, the Day 1 worker image always written', () => {
@@ -152,5 +153,43 @@ describe('KmmModule', () => {
       expect(message).toContain(`test/m: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
     });
+  });
+});
+
+describe('one Secret-name rule for KmmModule.imageRepoSecret and handOverToKmm', () => {
+  const rulesFor = (imageRepoSecret: string) => {
+    const chart = Testing.chart();
+    const rule = (fn: () => unknown) => {
+      try {
+        fn();
+        return 'accepted';
+      } catch (error) {
+        const problems = (error as Day1ValidationError).problems;
+        expect(problems).toHaveLength(1);
+        return problems[0].rule;
+      }
+    };
+    const module = rule(() => new KmmModule(chart, 'module', {
+      kernelModuleName: 'ice', kernelModuleImage: 'quay.io/example/ice', selector: { a: 'b' }, imageRepoSecret,
+    }));
+    const day1 = new Day1KernelModule(chart, 'ice', {
+      pool: KmmMachineConfigPool.fromPoolName(chart, 'worker', 'worker'), kernelModuleImage: 'quay.io/example/ice', kernelModuleName: 'sfc',
+    });
+    const handOver = rule(() => day1.handOverToKmm({ imageRepoSecret }));
+    return { module, handOver };
+  };
+
+  test.each([
+    ['ice-pull', 'accepted'],
+    ['a.b-c', 'accepted'],
+    ['Bad Secret!', 'must be a DNS-1123 subdomain'],
+    ['-pull', 'must be a DNS-1123 subdomain'],
+    ['p'.repeat(254), 'must be a DNS-1123 subdomain'],
+    ['0o17', 'must not be a number to YAML 1.2'],
+    ['', 'must not be empty'],
+  ])('%j: the same verdict and the same words from both', (secret, verdict) => {
+    const { module, handOver } = rulesFor(secret);
+    expect(module).toBe(handOver);
+    expect(module.startsWith(verdict)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { errorOf, occurrences, synthYaml } from './helpers';
+import { errorOf, occurrences, synthYaml, clusterPool } from './helpers';
 import { IMAGE } from './scenarios';
 import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule } from '../../src';
 
@@ -15,8 +15,8 @@ function synthError(app: App): string {
 describe('conflicts detected at synthesis', () => {
   test('two Day1KernelModules with one MachineConfig name, in two charts of one app', () => {
     const { app, a, b } = twoCharts();
-    new Day1KernelModule(a, 'ice', { machineConfigPoolName: 'worker', machineConfigName: '99-nic', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    new Day1KernelModule(b, 'mlx', { machineConfigPoolName: 'worker', machineConfigName: '99-nic', kernelModuleImage: IMAGE, kernelModuleName: 'mlx5_core' });
+    new Day1KernelModule(a, 'ice', { pool: clusterPool(a), machineConfigName: '99-nic', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    new Day1KernelModule(b, 'mlx', { pool: clusterPool(b), machineConfigName: '99-nic', kernelModuleImage: IMAGE, kernelModuleName: 'mlx5_core' });
     // Construction succeeds: the conflict is a property of the whole app.
     const message = synthError(app);
     expect(message).toContain('[a/ice] MachineConfig "99-nic" is defined twice, by a/ice and b/mlx');
@@ -42,7 +42,7 @@ describe('conflicts detected at synthesis', () => {
     const app = Testing.app();
     const c = new Chart(app, 'c');
     const pool = new KmmMachineConfigPool(c, 'sfc', { name: 'sfc' });
-    new Day1KernelModule(c, 'everywhere', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    new Day1KernelModule(c, 'everywhere', { pool: clusterPool(c), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     new Day1KernelModule(c, 'sfc-only', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     const message = synthError(app);
     expect(message).toContain('[c/everywhere] kernel module "ice" is loaded twice on the nodes of MachineConfigPool "sfc", '
@@ -54,7 +54,7 @@ describe('conflicts detected at synthesis', () => {
     const app = Testing.app();
     const c = new Chart(app, 'c');
     for (const id of ['x', 'y', 'z']) {
-      new Day1KernelModule(c, id, { machineConfigPoolName: 'worker', machineConfigName: '99-same', kernelModuleImage: IMAGE, kernelModuleName: `m${id}` });
+      new Day1KernelModule(c, id, { pool: clusterPool(c), machineConfigName: '99-same', kernelModuleImage: IMAGE, kernelModuleName: `m${id}` });
     }
     const message = synthError(app);
     expect(message).toContain('MachineConfig "99-same" is defined 3 times, by c/x and c/y and c/z');
@@ -83,8 +83,8 @@ describe('conflicts detected at synthesis', () => {
   test('two BootModuleConfigs for one MachineConfig', () => {
     const app = Testing.app();
     const c = new Chart(app, 'c');
-    const day1 = new Day1KernelModule(c, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    day1.handOverToKmm({ nodeSelector: { a: 'b' } });
+    const day1 = new Day1KernelModule(c, 'ice', { pool: clusterPool(c), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    day1.handOverToKmm();
     new BootModuleConfig(c, 'manual', {
       machineConfigName: day1.machineConfigName,
       machineConfigPoolName: 'worker',
@@ -107,16 +107,17 @@ describe('conflicts detected at synthesis', () => {
     expect(() => synthYaml(app)).not.toThrow();
     // The same definitions in another app do not conflict with these.
     const other = Testing.app();
-    new Day1KernelModule(new Chart(other, 'c'), 'sfc-ice', { machineConfigPoolName: 'sfc', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    const otherChart = new Chart(other, 'c');
+    new Day1KernelModule(otherChart, 'sfc-ice', { pool: clusterPool(otherChart, 'sfc'), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     expect(() => synthYaml(other)).not.toThrow();
   });
 
   test('a conflict added after a first synthesis is still found', () => {
     const app = Testing.app();
     const c = new Chart(app, 'c');
-    new Day1KernelModule(c, 'one', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    new Day1KernelModule(c, 'one', { pool: clusterPool(c), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     expect(() => synthYaml(app)).not.toThrow();
-    new Day1KernelModule(c, 'two', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    new Day1KernelModule(c, 'two', { pool: clusterPool(c), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     const message = synthError(app);
     expect(message).toContain('MachineConfig "99-worker-kmm-day1-ice" is defined twice, by c/one and c/two');
     expect(message).toContain('kernel module "ice" is loaded twice in MachineConfigPool "worker"');

@@ -1,10 +1,14 @@
-import { ApiObject, Testing } from 'cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
 import { load } from 'js-yaml';
-import { errorOf, MACHINE_CONFIG_ANNOTATIONS, Manifest, only, synthManifests, testApp } from './helpers';
+import { clusterPool, errorOf, MACHINE_CONFIG_ANNOTATIONS, Manifest, only, synthManifests, testApp } from './helpers';
 import { build, IMAGE, moduleFull, moduleInPool, WORKER } from './scenarios';
-import { Day1KernelModule, Day1KernelModuleProps, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
-import { ignitionFromValidated } from '../../src/machine-config';
-import { Day1ValidationError, validateMachineConfigOptions } from '../../src/validation';
+import {
+  Day1KernelModule, Day1KernelModuleProps, DEFAULT_WORKER_IMAGE, IMachineConfigPool, KmmMachineConfigPool,
+  produceMachineConfig, ProduceMachineConfigOptions,
+} from '../../src';
+import { ignitionFromResolved, resolveMachineConfigOptions } from '../../src/machine-config';
+import { Day1ValidationError } from '../../src/validation';
 
 function produced(options: ProduceMachineConfigOptions): Manifest {
   return load(produceMachineConfig(options)) as Manifest;
@@ -47,7 +51,7 @@ describe('Day1KernelModule', () => {
     ]);
   });
 
-  test('every option set: spec.config is ignitionFromValidated of the same values, and the MachineConfig equals produceMachineConfig apart from the extra metadata', () => {
+  test('every option set: spec.config is ignitionFromResolved of the same values, and the MachineConfig equals produceMachineConfig apart from the extra metadata', () => {
     const machineConfig = only(synthManifests(build(moduleFull)), 'MachineConfig');
     const options: ProduceMachineConfigOptions = {
       machineConfigName: '10-worker-ice',
@@ -59,7 +63,7 @@ describe('Day1KernelModule', () => {
       workerImage: WORKER,
       moduleParameters: ['debug=1', 'rss_queues=4,4'],
     };
-    expect(machineConfig.spec.config).toEqual(ignitionFromValidated(validateMachineConfigOptions(options)));
+    expect(machineConfig.spec.config).toEqual(ignitionFromResolved(resolveMachineConfigOptions(options)));
     expect(machineConfig.metadata).toEqual({
       name: '10-worker-ice',
       labels: { 'machineconfiguration.openshift.io/role': 'worker', 'team': 'net' },
@@ -69,9 +73,9 @@ describe('Day1KernelModule', () => {
     expect({ ...machineConfig, metadata: expected.metadata }).toEqual(expected);
   });
 
-  test('a pool name string; the construct\'s own toJson equals produceMachineConfig in spec, name and labels', () => {
+  test('a pool of the cluster by name; the construct\'s own toJson equals produceMachineConfig in spec, name and labels', () => {
     const chart = Testing.chart();
-    const module = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    const module = new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     const expected = produced({
       machineConfigName: '99-worker-kmm-day1-ice',
       machineConfigPoolRef: 'worker',
@@ -116,22 +120,24 @@ describe('Day1KernelModule', () => {
     ['_private_', 'sfc', '99-sfc-kmm-day1-private'],
     ['mlx5-core', 'sfc', '99-sfc-kmm-day1-mlx5-core'],
   ])('the default MachineConfig name of module %s in pool %s is %s, the same in every app', (kernelModuleName, pool, expected) => {
-    const names = [1, 2].map(() => new Day1KernelModule(Testing.chart(), 'm', {
-      machineConfigPoolName: pool, kernelModuleImage: IMAGE, kernelModuleName,
-    }).machineConfigName);
+    const names = [1, 2].map(() => {
+      const chart = Testing.chart();
+      return new Day1KernelModule(chart, 'm', { pool: clusterPool(chart, pool), kernelModuleImage: IMAGE, kernelModuleName }).machineConfigName;
+    });
     expect(names).toEqual([expected, expected]);
   });
 
   test('the default MachineConfig name does not depend on the construct path', () => {
     const { chart } = testApp();
-    const a = new Day1KernelModule(chart, 'a', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    const b = new Day1KernelModule(Testing.chart(), 'deeply-nested-other-id', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    const a = new Day1KernelModule(chart, 'a', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    const other = new Chart(Testing.app(), 'other');
+    const b = new Day1KernelModule(new Construct(other, 'deeply'), 'nested-other-id', { pool: clusterPool(other), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     expect(a.machineConfigName).toBe(b.machineConfigName);
   });
 
   describe('invalid properties throw at construction, naming the construct, the field and the value', () => {
-    const base: Day1KernelModuleProps = { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' };
-    test.each<[string, Day1KernelModuleProps, string, string]>([
+    const base: Omit<Day1KernelModuleProps, 'pool'> = { kernelModuleImage: IMAGE, kernelModuleName: 'ice' };
+    test.each<[string, Partial<Day1KernelModuleProps>, string, string]>([
       ['image with a tag', { ...base, kernelModuleImage: `${IMAGE}:v1` }, `kernelModuleImage "${IMAGE}:v1"`, 'must not have a tag or digest'],
       ['uppercase image', { ...base, kernelModuleImage: 'Quay.io/x/y' }, 'kernelModuleImage "Quay.io/x/y"', 'lowercase'],
       ['module name with a space', { ...base, kernelModuleName: 'ice x' }, 'kernelModuleName "ice x"', 'Linux kernel module name'],
@@ -140,9 +146,9 @@ describe('Day1KernelModule', () => {
       ['worker image with a space', { ...base, workerImage: 'quay.io/x y' }, 'workerImage "quay.io/x y"', 'OCI image reference'],
       ['parameter without value', { ...base, moduleParameters: ['debug'] }, 'moduleParameters[0] "debug"', 'name=value'],
       ['explicit machineConfigName with uppercase', { ...base, machineConfigName: '99-Ice' }, 'machineConfigName "99-Ice"', 'DNS-1123 subdomain'],
-      ['pool name with uppercase', { ...base, machineConfigPoolName: 'Worker' }, 'machineConfigPoolName "Worker"', 'DNS-1123 label'],
-      ['pool name empty', { ...base, machineConfigPoolName: '' }, 'machineConfigPoolName ""', 'must not be empty: give the name of an existing MachineConfigPool'],
-      ['neither pool nor machineConfigPoolName', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' }, 'pool undefined', 'neither is set'],
+      ['no pool', { ...base, pool: undefined }, 'pool undefined', 'is required: give a KmmMachineConfigPool, or KmmMachineConfigPool.fromPoolName'],
+      ['a pool name instead of a pool', { ...base, pool: 'worker' as unknown as IMachineConfigPool }, 'pool "worker"',
+        'must be a KmmMachineConfigPool, or KmmMachineConfigPool.fromPoolName(scope, id, name)'],
       ['a derived name that is invalid', { ...base, kernelModuleName: '___' },
         'machineConfigName "99-worker-kmm-day1-"', 'starting and ending with a letter or digit (the default name, derived from pool "worker" '
         + 'and kernelModuleName "___"; set machineConfigName explicitly)'],
@@ -151,21 +157,21 @@ describe('Day1KernelModule', () => {
         'metadata.labels["machineconfiguration.openshift.io/role"] "master"', '"worker"'],
       ['metadata.namespace', { ...base, metadata: { namespace: 'default' } }, 'metadata.namespace "default"', 'cluster-scoped'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
-      const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message;
+      const chart = Testing.chart();
+      const message = errorOf(() => new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart), ...props } as Day1KernelModuleProps)).message;
       expect(message).toContain(`test/ice: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
     });
 
-    test('both pool and machineConfigPoolName', () => {
-      const chart = Testing.chart();
-      const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
-      const message = errorOf(() => new Day1KernelModule(chart, 'ice', { ...base, pool })).message;
-      expect(message).toContain('test/ice: Invalid pool "test/sfc"');
-      expect(message).toContain('both are set (machineConfigPoolName "worker")');
+    test('a pool of another app', () => {
+      const pool = KmmMachineConfigPool.fromPoolName(Testing.chart(), 'worker', 'worker');
+      const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', { ...base, pool })).message;
+      expect(message).toBe('test/ice: Invalid pool "test/worker": must be a construct of the same app as this Day1KernelModule');
     });
 
     test('a role label equal to the pool is accepted', () => {
-      const module = new Day1KernelModule(Testing.chart(), 'ice', { ...base, metadata: { labels: { 'machineconfiguration.openshift.io/role': 'worker' } } });
+      const chart = Testing.chart();
+      const module = new Day1KernelModule(chart, 'ice', { ...base, pool: clusterPool(chart), metadata: { labels: { 'machineconfiguration.openshift.io/role': 'worker' } } });
       expect(module.apiObject.metadata.getLabel('machineconfiguration.openshift.io/role')).toBe('worker');
     });
   });
@@ -198,7 +204,7 @@ describe('Day1KernelModule reports every invalid property at once', () => {
   test('every prop kind at once, lists by index, nothing created', () => {
     const { chart } = testApp();
     const error = errorOf(() => new Day1KernelModule(chart, 'ice', {
-      machineConfigPoolName: 'worker',
+      pool: clusterPool(chart),
       kernelModuleImage: IMAGE,
       kernelModuleName: 'ice',
       inTreeModulesToRemove: ['a b', 'ice', 'c d'],
@@ -219,20 +225,27 @@ describe('Day1KernelModule reports every invalid property at once', () => {
   });
 
   test('a bad module name or pool name reports only the root cause, not the default MachineConfig name built from it', () => {
-    const problems = (props: Day1KernelModuleProps) => (errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)) as Day1ValidationError)
-      .problems.map((p) => p.field);
-    expect(problems({ machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'x'.repeat(300) })).toEqual(['kernelModuleName']);
-    expect(problems({ machineConfigPoolName: 'Worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true }))
-      .toEqual(['machineConfigPoolName']);
-    expect(problems({ kernelModuleImage: IMAGE, kernelModuleName: 'ice' })).toEqual(['pool']);
+    const problems = (props: Partial<Day1KernelModuleProps>) => {
+      const chart = Testing.chart();
+      const pool = clusterPool(chart);
+      return (errorOf(() => new Day1KernelModule(chart, 'ice', { pool, ...props } as Day1KernelModuleProps)) as Day1ValidationError).problems.map((p) => p.field);
+    };
+    expect(problems({ kernelModuleImage: IMAGE, kernelModuleName: 'x'.repeat(300) })).toEqual(['kernelModuleName']);
+    // A pool made by hand, whose name is no pool name: not also the default MachineConfig name or the health check.
+    const badPool = (scope: Construct) => Object.assign(new Construct(scope, 'bad'), { name: 'Worker', nodeSelector: { a: 'b' } });
+    const chart = Testing.chart();
+    expect((errorOf(() => new Day1KernelModule(chart, 'ice', { pool: badPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true })) as Day1ValidationError)
+      .problems.map((p) => `${p.field} ${p.value}`)).toEqual(['pool.name "Worker"']);
+    expect(problems({ kernelModuleImage: IMAGE, kernelModuleName: 'ice', pool: undefined })).toEqual(['pool']);
     // A non-boolean healthCheck does not also make every healthCheck* prop "without effect".
-    expect(problems({ machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: 1 as unknown as boolean, healthCheckImage: 'x' }))
+    expect(problems({ kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: 1 as unknown as boolean, healthCheckImage: 'x' }))
       .toEqual(['healthCheck']);
   });
 
   test('every health check prop without healthCheck: true is reported', () => {
-    const error = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', {
-      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheckImage: 'x', healthCheckNamespace: 'y',
+    const chart = Testing.chart();
+    const error = errorOf(() => new Day1KernelModule(chart, 'ice', {
+      pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheckImage: 'x', healthCheckNamespace: 'y',
     })) as Day1ValidationError;
     expect(error.problems.map((p) => `${p.field}: ${p.rule}`)).toEqual([
       'healthCheckImage: has no effect without healthCheck: true; set healthCheck: true or remove it',
@@ -244,11 +257,11 @@ describe('Day1KernelModule reports every invalid property at once', () => {
     ['firmwareFilesPath', 'leave it out for no firmware'],
     ['workerImage', 'leave it out for the default worker image (quay.io/edge-infrastructure/kernel-module-management-worker:latest)'],
     ['machineConfigName', 'leave it out for the default name, 99-<pool name>-kmm-day1-<kernelModuleName>'],
-    ['machineConfigPoolName', 'give the name of an existing MachineConfigPool (such as "worker"), or leave it out and give a pool'],
     ['healthCheckImage', 'leave it out for the default image (registry.access.redhat.com/ubi9/ubi-minimal:latest)'],
     ['healthCheckNamespace', 'leave it out for the default namespace (kmm-day1-health)'],
   ])('an empty %s is rejected, never taken for its default', (field, hint) => {
-    const props: Day1KernelModuleProps = { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true, [field]: '' };
-    expect(errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message).toBe(`test/ice: Invalid ${field} "": must not be empty: ${hint}`);
+    const chart = Testing.chart();
+    const props: Day1KernelModuleProps = { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true, [field]: '' };
+    expect(errorOf(() => new Day1KernelModule(chart, 'ice', props)).message).toBe(`test/ice: Invalid ${field} "": must not be empty: ${hint}`);
   });
 });

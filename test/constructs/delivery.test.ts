@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ApiObject, App, Chart, Testing, YamlOutputType } from 'cdk8s';
-import { byKind, errorOf, Manifest, only, synthManifests, synthYaml } from './helpers';
+import { byKind, errorOf, Manifest, only, onWorker, synthManifests, synthYaml } from './helpers';
 import { IMAGE } from './scenarios';
 import {
   ArgoCdApplication,
@@ -299,7 +299,7 @@ describe('FluxDelivery: one Kustomization per stage folder, dependsOn in stage o
     const flat = mkdtempSync(join(tmpdir(), 'delivery-flat-'));
     try {
       const app = new App({ outdir: flat, yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
-      new Day1KernelModule(new Chart(app, 'day1'), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+      onWorker(new Chart(app, 'day1'), 'ice', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
       const delivery = flux(new Chart(app, 'gitops'));
       app.synth();
       expect(readdirSync(flat).sort()).toEqual(['day1', 'gitops']);

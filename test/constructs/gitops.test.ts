@@ -2,20 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
-import {
-  byKind,
-  errorOf,
-  HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS,
-  MACHINE_CONFIG_ANNOTATIONS,
-  Manifest,
-  MODULE_ANNOTATIONS,
-  NO_FLUX_SUBSTITUTION,
-  only,
-  PRUNE_PROTECTION,
-  synthManifests,
-  syncWave,
-  testApp,
-} from './helpers';
+import { byKind, clusterPool, errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MACHINE_CONFIG_ANNOTATIONS, Manifest, MODULE_ANNOTATIONS, NO_FLUX_SUBSTITUTION, only, onWorker, PRUNE_PROTECTION, syncWave, synthManifests, testApp } from './helpers';
 import { IMAGE } from './scenarios';
 import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule, SyncWave } from '../../src';
 
@@ -146,7 +133,7 @@ describe('GitOps defaults', () => {
     function machineConfig(annotations: Record<string, string>, pruneProtection?: boolean): Manifest {
       const { app, chart } = testApp();
       new Day1KernelModule(chart, 'ice', {
-        machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', metadata: { annotations }, pruneProtection,
+        pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice', metadata: { annotations }, pruneProtection,
       });
       return only(synthManifests(app), 'MachineConfig');
     }
@@ -195,8 +182,8 @@ describe('GitOps defaults', () => {
     ['syncWaves', { syncWaves: 'no' }],
     ['pruneProtection', { pruneProtection: 1 }],
   ])('%s must be a boolean', (field, switches) => {
-    const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', {
-      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', ...(switches as object),
+    const message = errorOf(() => onWorker(Testing.chart(), 'ice', {
+      kernelModuleImage: IMAGE, kernelModuleName: 'ice', ...(switches as object),
     })).message;
     expect(message).toContain(`test/ice: Invalid ${field} `);
     expect(message).toContain('must be a boolean');
@@ -218,17 +205,17 @@ describe('handOverToKmm and GitOps', () => {
 
   test('fluxApplyIfNotPresent: false, and a Flux apply policy of the user\'s, are respected', () => {
     const { app, chart } = testApp();
-    new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' })
-      .handOverToKmm({ nodeSelector: { a: 'b' }, fluxApplyIfNotPresent: false });
+    new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice' })
+      .handOverToKmm({ fluxApplyIfNotPresent: false });
     new Day1KernelModule(chart, 'sfc', {
-      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'sfc', metadata: { annotations: { [FLUX_SSA]: 'Ignore' } },
-    }).handOverToKmm({ nodeSelector: { a: 'b' } });
+      pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'sfc', metadata: { annotations: { [FLUX_SSA]: 'Ignore' } },
+    }).handOverToKmm();
     expect(byKind(synthManifests(app), 'MachineConfig').map((m) => m.metadata.annotations![FLUX_SSA])).toEqual([undefined, 'Ignore']);
   });
 
   test('fluxApplyIfNotPresent must be a boolean', () => {
-    const day1 = new Day1KernelModule(Testing.chart(), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    expect(errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, fluxApplyIfNotPresent: 'yes' as any })).message)
+    const day1 = onWorker(Testing.chart(), 'ice', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    expect(errorOf(() => day1.handOverToKmm({ fluxApplyIfNotPresent: 'yes' as any })).message)
       .toContain('test/ice: Invalid handOverToKmm.fluxApplyIfNotPresent "yes": must be a boolean');
   });
 
@@ -267,10 +254,10 @@ describe('handOverToKmm and GitOps', () => {
   test('two modules handed over into one scope do not collide', () => {
     const { app, chart } = testApp();
     const kmm = new Chart(app, 'kmm');
-    new Day1KernelModule(chart, 'm', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' })
-      .handOverToKmm({ nodeSelector: { a: 'b' }, scope: kmm });
-    new Day1KernelModule(new Chart(app, 'other'), 'm', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'sfc' })
-      .handOverToKmm({ nodeSelector: { a: 'b' }, scope: kmm });
+    new Day1KernelModule(chart, 'm', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice' })
+      .handOverToKmm({ scope: kmm });
+    onWorker(new Chart(app, 'other'), 'm', { kernelModuleImage: IMAGE, kernelModuleName: 'sfc' })
+      .handOverToKmm({ scope: kmm });
     expect(byKind(synthManifests(app), 'Module').map((m) => m.metadata.name)).toEqual(['ice', 'sfc']);
   });
 
@@ -278,8 +265,8 @@ describe('handOverToKmm and GitOps', () => {
     ['a chart of another app', () => Testing.chart(), '"test"'],
     ['not a construct', () => ({ node: {} }) as any, '{"node":{}}'],
   ])('scope: %s is rejected, and nothing is created', (_name, scope, shown) => {
-    const day1 = new Day1KernelModule(Testing.chart(), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, scope: scope() })).message;
+    const day1 = onWorker(Testing.chart(), 'ice', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    const message = errorOf(() => day1.handOverToKmm({ scope: scope() })).message;
     expect(message).toContain(`test/ice: Invalid handOverToKmm.scope ${shown}: must be a construct of the same app`);
     expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
   });

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MODULE_ANNOTATIONS, only, synthManifests, syncWave, testApp } from './helpers';
+import { clusterPool, errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MODULE_ANNOTATIONS, only, onWorker, syncWave, synthManifests, testApp } from './helpers';
 import { build, handOverFromPool, handOverFull, IMAGE, WORKER } from './scenarios';
 import { DEFAULT_WORKER_IMAGE, Day1KernelModule, KmmMachineConfigPool } from '../../src';
 import { warningsOf } from '../../src/constructs/warnings';
@@ -49,7 +49,7 @@ describe('Day1KernelModule.handOverToKmm', () => {
     });
   });
 
-  test('every option set, from a pool name and a node selector', () => {
+  test('every option set, from a pool of the cluster by name', () => {
     const manifests = synthManifests(build(handOverFull));
     const bmc = only(manifests, 'BootModuleConfig');
     expect(bmc.metadata).toEqual({ name: 'ice-bmc', namespace: 'openshift-machine-config-operator', annotations: syncWave('5') });
@@ -93,13 +93,24 @@ describe('Day1KernelModule.handOverToKmm', () => {
     expect(handOver.bootModuleConfig.workerImage).toBe(day1.workerImage);
   });
 
+  test('from a pool of the cluster, by name: the Module selects the node selector given to fromPoolName, or the role label', () => {
+    const chart = Testing.chart();
+    const infra = KmmMachineConfigPool.fromPoolName(chart, 'infra', 'infra', { 'example.com/nic': 'e810' });
+    const a = new Day1KernelModule(chart, 'a', { pool: infra, kernelModuleImage: IMAGE, kernelModuleName: 'a' }).handOverToKmm();
+    expect(a.module.selector).toEqual({ 'example.com/nic': 'e810' });
+    expect(a.bootModuleConfig.machineConfigPoolName).toBe('infra');
+    const b = onWorker(chart, 'b', { kernelModuleImage: IMAGE, kernelModuleName: 'b' }).handOverToKmm();
+    expect(b.module.selector).toEqual({ 'node-role.kubernetes.io/worker': '' });
+    expect(b.bootModuleConfig.machineConfigPoolName).toBe('worker');
+  });
+
   test.each([
     ['the default worker image', undefined, DEFAULT_WORKER_IMAGE],
     ['a given worker image', WORKER, WORKER],
   ])('the BootModuleConfig always carries the Day 1 worker image: %s', (_, workerImage, expected) => {
     const { app, chart } = testApp();
-    const day1 = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', workerImage });
-    day1.handOverToKmm({ nodeSelector: { a: 'b' } });
+    const day1 = new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice', workerImage });
+    day1.handOverToKmm();
     const manifests = synthManifests(app);
     expect(only(manifests, 'BootModuleConfig').spec.workerImage).toBe(expected);
     // The same image the Day 1 units run, so the operator's rewrite changes no image.
@@ -110,9 +121,9 @@ describe('Day1KernelModule.handOverToKmm', () => {
   test('the Module lists no in-tree modules to remove; the BootModuleConfig keeps them for boot', () => {
     const { app, chart } = testApp();
     const day1 = new Day1KernelModule(chart, 'ice', {
-      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', inTreeModulesToRemove: ['ice', 'irdma'],
+      pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice', inTreeModulesToRemove: ['ice', 'irdma'],
     });
-    day1.handOverToKmm({ nodeSelector: { a: 'b' } });
+    day1.handOverToKmm();
     const manifests = synthManifests(app);
     expect(only(manifests, 'BootModuleConfig').spec.inTreeModulesToRemove).toEqual(['ice', 'irdma']);
     const container = only(manifests, 'Module').spec.moduleLoader.container;
@@ -124,18 +135,18 @@ describe('Day1KernelModule.handOverToKmm', () => {
     ['the default namespace, a name of 28 characters', { name: 'a'.repeat(28) }, 41],
     ['a namespace of 30 characters, a name of 11', { name: 'a'.repeat(11), namespace: 'n'.repeat(30) }, 41],
   ])('a Module name + namespace of 41 characters is accepted: %s', (_, options, length) => {
-    const day1 = new Day1KernelModule(Testing.chart(), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    const { module } = day1.handOverToKmm({ nodeSelector: { a: 'b' }, ...options });
+    const day1 = onWorker(Testing.chart(), 'ice', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    const { module } = day1.handOverToKmm({ ...options });
     expect(module.name.length + module.namespace.length).toBe(length);
   });
 
   test('module parameters: a warning, recorded on the module and printed once at synthesis', () => {
     const { app, chart } = testApp();
     const day1 = new Day1KernelModule(chart, 'ice', {
-      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', moduleParameters: ['debug=1'],
+      pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice', moduleParameters: ['debug=1'],
     });
     expect(warningsOf(day1)).toEqual([]);
-    day1.handOverToKmm({ nodeSelector: { 'node-role.kubernetes.io/worker': '' } });
+    day1.handOverToKmm();
     const warnings = warningsOf(day1);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('["debug=1"]');
@@ -149,49 +160,34 @@ describe('Day1KernelModule.handOverToKmm', () => {
 
   test('no module parameters: no warning', () => {
     const chart = Testing.chart();
-    const day1 = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    day1.handOverToKmm({ nodeSelector: { 'node-role.kubernetes.io/worker': '' } });
+    const day1 = new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    day1.handOverToKmm();
     expect(warningsOf(day1)).toEqual([]);
   });
 
   describe('errors', () => {
     function fromPoolName() {
-      return new Day1KernelModule(Testing.chart(), 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+      return onWorker(Testing.chart(), 'ice', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     }
 
     test('calling it twice', () => {
       const day1 = fromPoolName();
-      day1.handOverToKmm({ nodeSelector: { a: 'b' } });
-      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
+      day1.handOverToKmm();
+      const message = errorOf(() => day1.handOverToKmm()).message;
       expect(message).toContain('Day1KernelModule "test/ice": handOverToKmm() was already called');
       expect(message).toContain('test/ice/BootModuleConfig');
       expect(message).toContain('test/ice/Module');
     });
 
-    test('a pool name without a node selector', () => {
-      const message = errorOf(() => fromPoolName().handOverToKmm()).message;
-      expect(message).toContain('test/ice: Invalid handOverToKmm.nodeSelector undefined: is required');
-      expect(message).toContain('machineConfigPoolName "worker"');
-    });
-
-    test('a pool and a node selector', () => {
-      const chart = Testing.chart();
-      const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
-      const day1 = new Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
-      expect(message).toContain('test/ice: Invalid handOverToKmm.nodeSelector {"a":"b"}: must not be set');
-      expect(message).toContain('pool "sfc"');
-    });
-
     test.each([
-      ['an empty node selector', { nodeSelector: {} }, 'handOverToKmm.nodeSelector {}', 'every node'],
-      ['an invalid namespace', { nodeSelector: { a: 'b' }, namespace: 'KMM' }, 'handOverToKmm.namespace "KMM"', 'DNS-1123 label'],
-      ['an invalid name', { nodeSelector: { a: 'b' }, name: 'ice_driver' }, 'handOverToKmm.name "ice_driver"', 'DNS-1123 label'],
-      ['an empty namespace', { nodeSelector: { a: 'b' }, namespace: '' }, 'handOverToKmm.namespace ""', 'must not be empty: leave it out for the default namespace (openshift-kmm)'],
-      ['an empty name', { nodeSelector: { a: 'b' }, name: '' }, 'handOverToKmm.name ""', 'must not be empty: leave it out for the default name'],
-      ['an empty imageRepoSecret', { nodeSelector: { a: 'b' }, imageRepoSecret: '' }, 'handOverToKmm.imageRepoSecret ""',
+      ['an invalid namespace', { namespace: 'KMM' }, 'handOverToKmm.namespace "KMM"', 'DNS-1123 label'],
+      ['an invalid name', { name: 'ice_driver' }, 'handOverToKmm.name "ice_driver"', 'DNS-1123 label'],
+      ['an empty namespace', { namespace: '' }, 'handOverToKmm.namespace ""', 'must not be empty: leave it out for the default namespace (openshift-kmm)'],
+      ['an empty name', { name: '' }, 'handOverToKmm.name ""', 'must not be empty: leave it out for the default name'],
+      ['an empty imageRepoSecret', { imageRepoSecret: '' }, 'handOverToKmm.imageRepoSecret ""',
         "must not be empty: leave it out for the cluster's pull secret"],
-      ['an empty bootModuleConfigName', { nodeSelector: { a: 'b' }, bootModuleConfigName: '' }, 'handOverToKmm.bootModuleConfigName ""',
+      ['an imageRepoSecret that is no Secret name', { imageRepoSecret: 'Bad Secret!' }, 'handOverToKmm.imageRepoSecret "Bad Secret!"', 'DNS-1123 subdomain'],
+      ['an empty bootModuleConfigName', { bootModuleConfigName: '' }, 'handOverToKmm.bootModuleConfigName ""',
         'must not be empty: leave it out for the default name (the MachineConfig name, 99-worker-kmm-day1-ice)'],
     ])('%s', (_name, options, fieldAndValue, rule) => {
       const message = errorOf(() => fromPoolName().handOverToKmm(options)).message;
@@ -202,30 +198,30 @@ describe('Day1KernelModule.handOverToKmm', () => {
     test('every invalid option at once, in the order of HandOverToKmmOptions, and nothing created', () => {
       const day1 = fromPoolName();
       const error = errorOf(() => day1.handOverToKmm({
-        nodeSelector: { 'a b': 'c' }, fluxApplyIfNotPresent: 'yes' as any, imageRepoSecret: 'Bad Secret!', namespace: 'KMM',
+        fluxApplyIfNotPresent: 'yes' as any, imageRepoSecret: 'Bad Secret!', namespace: 'KMM', scope: 'kmm' as any,
       })) as Day1ValidationError;
       expect(error.problems.map((p) => `${p.path} ${p.field}`)).toEqual([
-        'test/ice handOverToKmm.namespace', 'test/ice handOverToKmm.imageRepoSecret', 'test/ice handOverToKmm.fluxApplyIfNotPresent',
-        'test/ice handOverToKmm.nodeSelector["a b"]',
+        'test/ice handOverToKmm.namespace', 'test/ice handOverToKmm.imageRepoSecret', 'test/ice handOverToKmm.scope',
+        'test/ice handOverToKmm.fluxApplyIfNotPresent',
       ]);
       expect(error.message.split('\n')).toHaveLength(4);
       expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
     });
 
     test('an invalid namespace is the root cause: the name + namespace length is not judged', () => {
-      const error = errorOf(() => fromPoolName().handOverToKmm({ nodeSelector: { a: 'b' }, namespace: 'N'.repeat(40), name: 'a'.repeat(30) })) as Day1ValidationError;
+      const error = errorOf(() => fromPoolName().handOverToKmm({ namespace: 'N'.repeat(40), name: 'a'.repeat(30) })) as Day1ValidationError;
       expect(error.problems.map((p) => p.field)).toEqual(['handOverToKmm.namespace']);
     });
 
     test('a derived Module name that is invalid', () => {
-      const day1 = new Day1KernelModule(Testing.chart(), 'ice', {
-        machineConfigPoolName: 'worker', machineConfigName: '99-worker-odd', kernelModuleImage: IMAGE, kernelModuleName: '__',
+      const day1 = onWorker(Testing.chart(), 'ice', {
+        machineConfigName: '99-worker-odd', kernelModuleImage: IMAGE, kernelModuleName: '__',
       });
-      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
+      const message = errorOf(() => day1.handOverToKmm()).message;
       expect(message).toContain('test/ice: Invalid handOverToKmm.name "": is required and must not be empty '
         + '(the default name, derived from kernelModuleName "__"; set name explicitly)');
       expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
-      expect(day1.handOverToKmm({ nodeSelector: { a: 'b' }, name: 'odd' }).module.name).toBe('odd');
+      expect(day1.handOverToKmm({ name: 'odd' }).module.name).toBe('odd');
     });
 
     test.each([
@@ -233,7 +229,7 @@ describe('Day1KernelModule.handOverToKmm', () => {
       ['a namespace of 32 characters', { name: 'ice-driver', namespace: 'n'.repeat(32) }, 'name "ice-driver"', `"${'n'.repeat(32)}" it has 42 characters (10 + 32)`],
     ])('a Module name + namespace of 42 characters: %s', (_, options, fieldAndValue, rule) => {
       const day1 = fromPoolName();
-      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, ...options })).message;
+      const message = errorOf(() => day1.handOverToKmm({ ...options })).message;
       expect(message).toContain(`test/ice: Invalid handOverToKmm.${fieldAndValue}: together with namespace ${rule}`);
       expect(message).toContain("the KMM operator's Module webhook refuses a name plus namespace longer than 41 characters");
       // Checked before anything is created.
@@ -241,19 +237,19 @@ describe('Day1KernelModule.handOverToKmm', () => {
     });
 
     test('a derived Module name too long for the default namespace names the derivation', () => {
-      const day1 = new Day1KernelModule(Testing.chart(), 'ice', {
-        machineConfigPoolName: 'worker', machineConfigName: '99-long', kernelModuleImage: IMAGE, kernelModuleName: 'a'.repeat(29),
+      const day1 = onWorker(Testing.chart(), 'ice', {
+        machineConfigName: '99-long', kernelModuleImage: IMAGE, kernelModuleName: 'a'.repeat(29),
       });
-      const message = errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' } })).message;
+      const message = errorOf(() => day1.handOverToKmm()).message;
       expect(message).toContain(`test/ice: Invalid handOverToKmm.name "${'a'.repeat(29)}": together with namespace`);
       expect(message).toContain(`(the default name, derived from kernelModuleName "${'a'.repeat(29)}"; set name explicitly)`);
     });
 
     test('an invalid option creates nothing, so a corrected call succeeds', () => {
       const day1 = fromPoolName();
-      errorOf(() => day1.handOverToKmm({ nodeSelector: { a: 'b' }, namespace: 'KMM' }));
+      errorOf(() => day1.handOverToKmm({ namespace: 'KMM' }));
       expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
-      expect(day1.handOverToKmm({ nodeSelector: { a: 'b' } }).module.namespace).toBe('openshift-kmm');
+      expect(day1.handOverToKmm().module.namespace).toBe('openshift-kmm');
     });
   });
 });

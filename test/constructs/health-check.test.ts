@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { byKind, errorOf, Manifest, only, synthManifests, syncWave, testApp } from './helpers';
+import { byKind, errorOf, Manifest, only, synthManifests, syncWave, testApp, clusterPool } from './helpers';
 import { IMAGE } from './scenarios';
 import {
   Day1KernelModule,
@@ -118,6 +118,35 @@ describe('Day1KernelModule healthCheck', () => {
     expect(byKind(manifests, 'DaemonSet').map((d) => d.metadata.namespace)).toEqual(['kmm-day1-health', 'kmm-day1-health']);
   });
 
+  test.each([
+    ['the one without waves first', [false, true]],
+    ['the one with waves first', [true, false]],
+  ])('the shared Namespace carries the wave when any health check in it does, whatever the construction order (%s)', (_name, order) => {
+    const render = (waves: boolean[]) => {
+      const { app, chart } = testApp();
+      waves.forEach((syncWaves) => new KernelModuleHealthCheck(chart, `check-${syncWaves}`, {
+        kernelModuleName: syncWaves ? 'ice' : 'sfc', nodeSelector: { a: 'b' }, syncWaves,
+      }));
+      return synthManifests(app);
+    };
+    const manifests = render(order);
+    expect(only(manifests, 'Namespace').metadata.annotations).toEqual(syncWave('0'));
+    expect(byKind(manifests, 'DaemonSet').map((d) => [d.metadata.name, d.metadata.annotations])).toEqual(
+      expect.arrayContaining([['ice', syncWave('0')], ['sfc', undefined]]));
+    // The reversed order gives the same objects.
+    const reversed = render([...order].reverse());
+    const byName = (list: Manifest[]) => [...list].sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+    expect(byName(reversed)).toEqual(byName(manifests));
+  });
+
+  test('the shared Namespace has no wave when no health check in it has one', () => {
+    const { app, chart } = testApp();
+    for (const name of ['ice', 'sfc']) {
+      new KernelModuleHealthCheck(chart, name, { kernelModuleName: name, nodeSelector: { a: 'b' }, syncWaves: false });
+    }
+    expect(only(synthManifests(app), 'Namespace').metadata.annotations).toBeUndefined();
+  });
+
   test('another namespace is used as is: it must exist, no Namespace is emitted', () => {
     const manifests = synthInPool({ healthCheckNamespace: 'openshift-kmm' });
     expect(byKind(manifests, 'Namespace')).toEqual([]);
@@ -151,10 +180,10 @@ describe('Day1KernelModule healthCheck', () => {
     ['worker', undefined, { 'node-role.kubernetes.io/worker': '' }],
     ['infra', undefined, { 'node-role.kubernetes.io/infra': '' }],
     ['rt', { 'example.com/rt': 'true' }, { 'example.com/rt': 'true' }],
-  ])('machineConfigPoolName %s (healthCheckNodeSelector %j): the DaemonSet selects %j', (poolName, healthCheckNodeSelector, expected) => {
+  ])('pool %s by name (node selector %j): the DaemonSet selects %j', (poolName, nodeSelector, expected) => {
     const { app, chart } = testApp();
     new Day1KernelModule(chart, 'ice', {
-      machineConfigPoolName: poolName, kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true, healthCheckNodeSelector,
+      pool: KmmMachineConfigPool.fromPoolName(chart, 'pool', poolName, nodeSelector), kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true,
     });
     expect(only(synthManifests(app), 'DaemonSet').spec.template.spec.nodeSelector).toEqual(expected);
   });
@@ -162,7 +191,7 @@ describe('Day1KernelModule healthCheck', () => {
   test('the module name as sysfs knows it ("-" as "_", case kept), and the public fields', () => {
     const chart = Testing.chart();
     const day1 = new Day1KernelModule(chart, 'mlx', {
-      machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'Mlx5-Core', healthCheck: true,
+      pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'Mlx5-Core', healthCheck: true,
     });
     const healthCheck = day1.healthCheck!;
     expect(healthCheck.node.scope).toBe(day1);
@@ -176,20 +205,21 @@ describe('Day1KernelModule healthCheck', () => {
 
   test('without healthCheck, no DaemonSet and no Namespace', () => {
     const { app, chart } = testApp();
-    const day1 = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: false });
+    const day1 = new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: false });
     expect(day1.healthCheck).toBeUndefined();
     expect(synthManifests(app).map((m) => m.kind)).toEqual(['MachineConfig']);
   });
 
   test('control-plane nodes without a toleration: a warning that the check would be vacuous', () => {
     const chart = Testing.chart();
-    const day1 = new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'master', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true });
+    const day1 = new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart, 'master'), kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true });
     const warnings = warningsOf(day1.healthCheck!);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('selects control-plane nodes');
     expect(warnings[0]).toContain('report healthy without checking anything');
-    const tolerated = new Day1KernelModule(Testing.chart(), 'ice', {
-      machineConfigPoolName: 'master',
+    const other = Testing.chart();
+    const tolerated = new Day1KernelModule(other, 'ice', {
+      pool: clusterPool(other, 'master'),
       kernelModuleImage: IMAGE,
       kernelModuleName: 'ice',
       healthCheck: true,
@@ -199,28 +229,20 @@ describe('Day1KernelModule healthCheck', () => {
   });
 
   describe('invalid properties throw at construction, naming the construct, the field and the value', () => {
-    const base: Day1KernelModuleProps = { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true };
-    test.each<[string, Day1KernelModuleProps, string, string]>([
+    const base: Omit<Day1KernelModuleProps, 'pool'> = { kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true };
+    test.each<[string, Omit<Day1KernelModuleProps, 'pool'>, string, string]>([
       ['healthCheck not a boolean', { ...base, healthCheck: 'yes' as any }, 'healthCheck "yes"', 'must be a boolean'],
       ['an image without healthCheck', { ...base, healthCheck: undefined, healthCheckImage: 'quay.io/x/y' }, 'healthCheckImage "quay.io/x/y"', 'without healthCheck: true'],
       ['a namespace with healthCheck false', { ...base, healthCheck: false, healthCheckNamespace: 'x' }, 'healthCheckNamespace "x"', 'without healthCheck: true'],
       ['an invalid image', { ...base, healthCheckImage: 'quay.io/x y' }, 'healthCheckImage "quay.io/x y"', 'OCI image reference'],
       ['an invalid namespace', { ...base, healthCheckNamespace: 'Kmm' }, 'healthCheckNamespace "Kmm"', 'DNS-1123 label'],
-      ['an empty node selector', { ...base, healthCheckNodeSelector: {} }, 'healthCheckNodeSelector {}', 'every node'],
       ['tolerations that are not a list', { ...base, healthCheckTolerations: { key: 'a' } as any },
         'healthCheckTolerations {"key":"a"}', 'must be a list of tolerations'],
     ])('%s', (_name, props, fieldAndValue, rule) => {
-      const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', props)).message;
+      const chart = Testing.chart();
+      const message = errorOf(() => new Day1KernelModule(chart, 'ice', { ...props, pool: clusterPool(chart) })).message;
       expect(message).toContain(`test/ice: Invalid ${fieldAndValue}`);
       expect(message).toContain(rule);
-    });
-
-    test('a node selector with a pool', () => {
-      const chart = Testing.chart();
-      const pool = new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' });
-      const message = errorOf(() => new Day1KernelModule(chart, 'ice', { ...base, machineConfigPoolName: undefined, pool, healthCheckNodeSelector: { a: 'b' } })).message;
-      expect(message).toContain('test/ice: Invalid healthCheckNodeSelector {"a":"b"}: must not be set');
-      expect(message).toContain('pool "sfc"');
     });
   });
 });
@@ -423,8 +445,9 @@ describe('every problem at once', () => {
   });
 
   test('a Day1KernelModule reports a bad toleration together with its other bad props', () => {
-    const message = errorOf(() => new Day1KernelModule(Testing.chart(), 'ice', {
-      machineConfigPoolName: 'worker',
+    const chart = Testing.chart();
+    const message = errorOf(() => new Day1KernelModule(chart, 'ice', {
+      pool: clusterPool(chart),
       kernelModuleImage: 'quay.io/x/ice:v1',
       kernelModuleName: 'ice',
       healthCheck: true,

@@ -1,5 +1,7 @@
 import { App, Chart, Testing } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import { loadAll } from 'js-yaml';
+import { Day1KernelModule, Day1KernelModuleProps, IMachineConfigPool, KmmMachineConfigPool } from '../../src';
 import { crdViolations, schemaFor } from '../util/crd';
 import { crdsAvailable } from '../util/oracles';
 
@@ -9,6 +11,21 @@ export interface Manifest {
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: any;
+}
+
+/**
+ * The cluster's pool `name` by name (`KmmMachineConfigPool.fromPoolName`), in `scope`'s chart
+ * (or app): one reference per chart and name, so that several modules of a test share it.
+ */
+export function clusterPool(scope: IConstruct, name = 'worker'): IMachineConfigPool {
+  const home = scope.node.scopes.slice().reverse().find((s) => Chart.isChart(s)) ?? scope.node.root;
+  const id = `cluster-pool-${name}`;
+  return (home.node.tryFindChild(id) as IMachineConfigPool | undefined) ?? KmmMachineConfigPool.fromPoolName(home as Chart, id, name);
+}
+
+/** A Day1KernelModule on the cluster's `worker` pool (see clusterPool). */
+export function onWorker(scope: IConstruct, id: string, props: Omit<Day1KernelModuleProps, 'pool'>): Day1KernelModule {
+  return new Day1KernelModule(scope as Chart, id, { pool: clusterPool(scope), ...props });
 }
 
 /** An app with one chart `test`, as `Testing.chart()` makes it. */

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { errorOf, only, PRUNE_PROTECTION, synthManifests, syncWave, testApp } from './helpers';
 import { build, poolCustom, poolDefaults } from './scenarios';
-import { KmmMachineConfigPool, MaxUnavailable } from '../../src';
+import { Day1KernelModule, KmmMachineConfigPool, MaxUnavailable } from '../../src';
 import { Day1ValidationError } from '../../src/validation';
 
 describe('KmmMachineConfigPool', () => {
@@ -110,5 +110,65 @@ describe('KmmMachineConfigPool reports every invalid prop at once', () => {
     expect(error.problems.map((p) => `${p.path} ${p.field}`)).toEqual([
       'test/pool name', 'test/pool baseRole', 'test/pool paused', 'test/pool metadata.namespace',
     ]);
+  });
+});
+
+describe('KmmMachineConfigPool.fromPoolName: a pool the cluster has, by name', () => {
+  test('emits nothing; the node selector is node-role.kubernetes.io/<name> unless given', () => {
+    const { app, chart } = testApp();
+    const worker = KmmMachineConfigPool.fromPoolName(chart, 'worker', 'worker');
+    const infra = KmmMachineConfigPool.fromPoolName(chart, 'infra', 'infra', { 'example.com/nic': 'e810' });
+    expect([worker.name, worker.nodeSelector]).toEqual(['worker', { 'node-role.kubernetes.io/worker': '' }]);
+    expect([infra.name, infra.nodeSelector]).toEqual(['infra', { 'example.com/nic': 'e810' }]);
+    expect(worker.node.path).toBe('test/worker');
+    expect(synthManifests(app)).toEqual([]);
+    expect(() => {
+      (infra.nodeSelector as Record<string, string>).other = 'x';
+    }).toThrow();
+  });
+
+  test('a module on it: the role of its MachineConfig, the selector of its health check and of its KMM Module', () => {
+    const { app, chart } = testApp();
+    const pool = KmmMachineConfigPool.fromPoolName(chart, 'infra', 'infra', { 'example.com/nic': 'e810' });
+    const module = new Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: 'quay.io/example/ice', kernelModuleName: 'ice', healthCheck: true });
+    module.handOverToKmm();
+    expect(module.pool).toBe(pool);
+    expect(module.poolName).toBe('infra');
+    const manifests = synthManifests(app);
+    expect(only(manifests, 'MachineConfig').metadata.labels).toEqual({ 'machineconfiguration.openshift.io/role': 'infra' });
+    expect(only(manifests, 'MachineConfig').metadata.name).toBe('99-infra-kmm-day1-ice');
+    expect(only(manifests, 'DaemonSet').spec.template.spec.nodeSelector).toEqual({ 'example.com/nic': 'e810' });
+    expect(only(manifests, 'Module').spec.selector).toEqual({ 'example.com/nic': 'e810' });
+    expect(only(manifests, 'BootModuleConfig').spec.machineConfigPoolName).toBe('infra');
+  });
+
+  test('a custom pool of the app is what its name says, whatever the order: the real pool object decides its roles', () => {
+    const { app, chart } = testApp();
+    // A reference to pool "rt" first, then the app's own pool "rt" built on "infra".
+    const byName = KmmMachineConfigPool.fromPoolName(chart, 'rt-by-name', 'rt');
+    new KmmMachineConfigPool(chart, 'rt', { name: 'rt', baseRole: 'infra' });
+    const infra = KmmMachineConfigPool.fromPoolName(chart, 'infra', 'infra');
+    new Day1KernelModule(chart, 'a', { pool: byName, kernelModuleImage: 'quay.io/example/a', kernelModuleName: 'a' });
+    new Day1KernelModule(chart, 'b', { pool: infra, kernelModuleImage: 'quay.io/example/b', kernelModuleName: 'b' });
+    const replaceUnit = (name: string) => synthManifests(app).find((m) => m.metadata.name === name)!.spec.config.systemd.units[0].contents as string;
+    // The rt MachineConfig orders itself against the infra one (rt builds on infra), not the other way round.
+    expect(replaceUnit('99-rt-kmm-day1-a')).toContain('After=99-infra-kmm-day1-b-replace-kernel-module.service');
+    expect(replaceUnit('99-infra-kmm-day1-b')).not.toContain('99-rt-kmm-day1-a');
+  });
+
+  test('every invalid argument at once, at the reference\'s path', () => {
+    const error = errorOf(() => KmmMachineConfigPool.fromPoolName(Testing.chart(), 'pool', 'Worker', { 'a b': 'c' })) as Day1ValidationError;
+    expect(error.message.split('\n')).toEqual([
+      'test/pool: Invalid name "Worker": must be a DNS-1123 label: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+      'test/pool: Invalid nodeSelector["a b"] "a b": must be a Kubernetes label key: an optional DNS-1123 subdomain prefix and "/", '
+        + 'then at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+    ]);
+    expect(errorOf(() => KmmMachineConfigPool.fromPoolName(Testing.chart(), 'pool', 'infra', {})).message)
+      .toBe('test/pool: Invalid nodeSelector {}: must not be empty: an empty selector matches every node of the cluster');
+  });
+
+  test('a KmmMachineConfigPool named after a built-in pool points to fromPoolName', () => {
+    expect(errorOf(() => new KmmMachineConfigPool(Testing.chart(), 'pool', { name: 'master' })).message)
+      .toContain("give the Day1KernelModule the pool KmmMachineConfigPool.fromPoolName(scope, id, 'master')");
   });
 });

@@ -3,9 +3,9 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { ApiObject, App, Chart, Include, JsonPatch, Testing } from 'cdk8s';
 import { dump, load } from 'js-yaml';
-import { errorOf, Manifest, synthManifests, synthYaml } from './helpers';
+import { clusterPool, errorOf, Manifest, synthManifests, synthYaml } from './helpers';
 import { IMAGE } from './scenarios';
-import { Day1KernelModule, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
+import { Day1KernelModule, IMachineConfigPool, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
 import { PULL_SCRIPT_PATH, REPLACE_SCRIPT_PATH, SCRIPT_PATHS } from '../../src/boot';
 import { dataUrl } from '../../src/ignition';
 import { directives, parseUnitFile } from '../util/systemd';
@@ -59,15 +59,15 @@ describe('peers: every Day 1 MachineConfig is ordered against the others on its 
     const chart = new Chart(app, 'c');
     const sfc = new KmmMachineConfigPool(chart, 'sfc-pool', { name: 'sfc' });
     const rt = new KmmMachineConfigPool(chart, 'rt-pool', { name: 'rt' });
-    const module = (id: string, where: { pool?: KmmMachineConfigPool; machineConfigPoolName?: string }) =>
-      new Day1KernelModule(chart, id, { ...where, kernelModuleImage: `${IMAGE}-${id}`, kernelModuleName: id });
-    module('a', { pool: sfc });
-    module('b', { pool: sfc });
-    module('w', { machineConfigPoolName: 'worker' });
-    module('r', { pool: rt });
-    module('m', { machineConfigPoolName: 'master' });
-    // A role without a pool in the app: a custom pool of the cluster, built on worker.
-    module('x', { machineConfigPoolName: 'infra' });
+    const module = (id: string, pool: IMachineConfigPool) =>
+      new Day1KernelModule(chart, id, { pool, kernelModuleImage: `${IMAGE}-${id}`, kernelModuleName: id });
+    module('a', sfc);
+    module('b', sfc);
+    module('w', KmmMachineConfigPool.fromPoolName(chart, 'worker', 'worker'));
+    module('r', rt);
+    module('m', KmmMachineConfigPool.fromPoolName(chart, 'master', 'master'));
+    // A pool of the cluster that the app has no object of: a custom pool, built on worker.
+    module('x', KmmMachineConfigPool.fromPoolName(chart, 'infra', 'infra'));
     return app;
   }
 
@@ -101,9 +101,9 @@ describe('peers: every Day 1 MachineConfig is ordered against the others on its 
 
   test('the ApiObject\'s own toJson() has the peers the app has when it is called', () => {
     const chart = Testing.chart();
-    const a = new Day1KernelModule(chart, 'a', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'a' });
+    const a = new Day1KernelModule(chart, 'a', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'a' });
     expect(ordering(a.apiObject.toJson())).toEqual({ after: [], before: [] });
-    new Day1KernelModule(chart, 'b', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'b' });
+    new Day1KernelModule(chart, 'b', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'b' });
     expect(ordering(a.apiObject.toJson())).toEqual({ after: [], before: ['99-worker-kmm-day1-b'] });
   });
 
@@ -116,9 +116,9 @@ describe('peers: every Day 1 MachineConfig is ordered against the others on its 
       metadata: { name: 'gpu' },
       spec: { machineConfigSelector: { matchExpressions: [{ key: ROLE, operator: 'In', values: ['gpu', 'infra'] }] } },
     });
-    new Day1KernelModule(chart, 'g', { machineConfigPoolName: 'gpu', kernelModuleImage: IMAGE, kernelModuleName: 'g' });
-    new Day1KernelModule(chart, 'i', { machineConfigPoolName: 'infra', kernelModuleImage: IMAGE, kernelModuleName: 'i' });
-    new Day1KernelModule(chart, 'w', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'w' });
+    new Day1KernelModule(chart, 'g', { pool: clusterPool(chart, 'gpu'), kernelModuleImage: IMAGE, kernelModuleName: 'g' });
+    new Day1KernelModule(chart, 'i', { pool: clusterPool(chart, 'infra'), kernelModuleImage: IMAGE, kernelModuleName: 'i' });
+    new Day1KernelModule(chart, 'w', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'w' });
     const mcs = machineConfigs(app);
     // gpu nodes get gpu and infra, not worker; infra nodes (no pool in the app) get worker and infra.
     // Each pair is ordered by the MachineConfig of the narrower role (gpu's orders it against
@@ -132,7 +132,7 @@ describe('peers: every Day 1 MachineConfig is ordered against the others on its 
     const chart = new Chart(app, 'c');
     const cliMade = load(produceMachineConfig({ machineConfigName: '50-worker-cli', machineConfigPoolRef: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'cli' }));
     new Include(chart, 'cli', { url: yamlFile([cliMade]) });
-    new Day1KernelModule(chart, 'w', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'w' });
+    new Day1KernelModule(chart, 'w', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'w' });
     const mcs = machineConfigs(app);
     expect(ordering(mcs.get('99-worker-kmm-day1-w')!)).toEqual({ after: ['50-worker-cli'], before: [] });
   });
@@ -183,7 +183,7 @@ describe('conflicts with MachineConfigs the user added, at synthesis', () => {
   test('crio-wipe.service enabled, and one of our unit names, by the same user MachineConfig', () => {
     const app = Testing.app();
     const chart = new Chart(app, 'c');
-    new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     userMachineConfig(chart, 'units', '00-worker-units', 'worker', {
       units: [{ name: 'crio-wipe.service', enabled: true }, { name: '99-worker-kmm-day1-ice-pull-kernel-module-image.service', mask: true }],
     });
@@ -198,7 +198,7 @@ describe('conflicts with MachineConfigs the user added, at synthesis', () => {
   test('both sides plain objects (a Day 1 MachineConfig made by the CLI, and a foreign one): reported on the app, naming both', () => {
     const app = Testing.app();
     const chart = new Chart(app, 'c');
-    new Day1KernelModule(chart, 'elsewhere', { machineConfigPoolName: 'master', kernelModuleImage: IMAGE, kernelModuleName: 'm' });
+    new Day1KernelModule(chart, 'elsewhere', { pool: clusterPool(chart, 'master'), kernelModuleImage: IMAGE, kernelModuleName: 'm' });
     const cliMade = load(produceMachineConfig({ machineConfigName: '50-worker-cli', machineConfigPoolRef: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'cli' }));
     new Include(chart, 'cli', { url: yamlFile([cliMade]) });
     userMachineConfig(chart, 'wipe', '60-worker-wipe', 'worker', { units: [{ name: 'crio-wipe.service', enabled: true }] });
@@ -224,7 +224,7 @@ describe('conflicts with MachineConfigs the user added, at synthesis', () => {
   test('a user MachineConfig added after a first synthesis is still checked', () => {
     const app = Testing.app();
     const chart = new Chart(app, 'c');
-    new Day1KernelModule(chart, 'ice', { machineConfigPoolName: 'worker', kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+    new Day1KernelModule(chart, 'ice', { pool: clusterPool(chart), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
     expect(() => synthYaml(app)).not.toThrow();
     const late = userMachineConfig(chart, 'late', '10-worker-late', 'worker', { units: [{ name: 'crio-wipe.service', mask: false }] });
     expect(synthError(app)).toContain('MachineConfig "10-worker-late" unmasks crio-wipe.service');

@@ -1,5 +1,5 @@
 import { App, Chart } from 'cdk8s';
-import { testApp } from './helpers';
+import { clusterPool, testApp } from './helpers';
 import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule, MaxUnavailable, TolerationEffect, TolerationOperator } from '../../src';
 
 /*
@@ -33,7 +33,7 @@ export function moduleInPool(chart: Chart): void {
 
 export function moduleFull(chart: Chart): void {
   new Day1KernelModule(chart, 'ice', {
-    machineConfigPoolName: 'worker',
+    pool: clusterPool(chart),
     machineConfigName: '10-worker-ice',
     kernelModuleImage: IMAGE,
     kernelModuleName: 'ice',
@@ -86,7 +86,7 @@ export function handOverFromPool(chart: Chart): void {
 
 export function handOverFull(chart: Chart): void {
   new Day1KernelModule(chart, 'ice', {
-    machineConfigPoolName: 'worker',
+    pool: clusterPool(chart),
     kernelModuleImage: IMAGE,
     kernelModuleName: 'ice_oot',
     inTreeModulesToRemove: ['ice'],
@@ -94,7 +94,6 @@ export function handOverFull(chart: Chart): void {
     workerImage: WORKER,
     moduleParameters: ['debug=1'],
   }).handOverToKmm({
-    nodeSelector: { 'node-role.kubernetes.io/worker': '' },
     namespace: 'kmm',
     name: 'ice',
     imageRepoSecret: 'ice-pull',
@@ -113,7 +112,7 @@ export function healthCheckHandedOver(chart: Chart): void {
     healthCheckTolerations: [{ key: 'node-role.kubernetes.io/sfc', operator: TolerationOperator.EXISTS, effect: TolerationEffect.NO_SCHEDULE }],
   }).handOverToKmm();
   new Day1KernelModule(chart, 'mlx', {
-    machineConfigPoolName: 'worker',
+    pool: clusterPool(chart),
     kernelModuleImage: IMAGE,
     kernelModuleName: 'mlx5-core',
     healthCheck: true,

@@ -5,7 +5,7 @@ import { dirname, join } from 'path';
 import { load } from 'js-yaml';
 import { produceMachineConfig, ProduceMachineConfigOptions, renderDay1Ignition } from '../../src';
 import { BootUnit, bootScripts, pullUnit, replaceUnit } from '../../src/boot';
-import { validateMachineConfigOptions } from '../../src/validation';
+import { resolveMachineConfigOptions } from '../../src/machine-config';
 import { withSystemdAnalyze } from '../util/oracles';
 import { directives, parseUnitFile } from '../util/systemd';
 
@@ -25,15 +25,15 @@ function options(name: string, peers?: string[]): ProduceMachineConfigOptions {
 }
 
 function replaceUnitOf(name: string, peers?: string[]) {
-  return parseUnitFile(replaceUnit(validateMachineConfigOptions(options(name, peers))).contents);
+  return parseUnitFile(replaceUnit(resolveMachineConfigOptions(options(name, peers))).contents);
 }
 
 describe('peerMachineConfigNames', () => {
   test('validated: names checked, duplicates and this MachineConfig dropped, the rest sorted by bytes', () => {
-    expect(validateMachineConfigOptions(options('m', ['z', 'b', 'm', 'a.b', 'b', '10-x', '9-x', 'a-b'])).peerMachineConfigNames)
+    expect(resolveMachineConfigOptions(options('m', ['z', 'b', 'm', 'a.b', 'b', '10-x', '9-x', 'a-b'])).peerMachineConfigNames)
       .toEqual(['10-x', '9-x', 'a-b', 'a.b', 'b', 'z']);
-    expect(validateMachineConfigOptions(options('m')).peerMachineConfigNames).toEqual([]);
-    expect(validateMachineConfigOptions(options('m', [])).peerMachineConfigNames).toEqual([]);
+    expect(resolveMachineConfigOptions(options('m')).peerMachineConfigNames).toEqual([]);
+    expect(resolveMachineConfigOptions(options('m', [])).peerMachineConfigNames).toEqual([]);
   });
 
   test.each<[string, unknown, string]>([
@@ -125,7 +125,7 @@ describe('systemd-analyze verify, a pool of three MachineConfigs that name each 
   }
 
   const names = ['99-sfc-kmm-day1-sfc', '99-sfc-kmm-day1-ice', '50-worker-kmm-day1-mlx'];
-  const pool = names.map((name) => validateMachineConfigOptions(options(name, names)));
+  const pool = names.map((name) => resolveMachineConfigOptions(options(name, names)));
 
   testVerify('all six units: no output at all', () => {
     const units = pool.flatMap((o) => [replaceUnit(o), pullUnit(o)]);

@@ -1,6 +1,6 @@
 import { BootJournal, TierNode, timestamp } from './tier';
 import { pullUnitName, replaceUnitName } from '../../src/boot';
-import { ValidatedMachineConfigOptions } from '../../src/validation';
+import { ResolvedMachineConfigOptions } from '../../src/machine-config';
 
 /*
  * Assertions on what systemd recorded: journal entries (systemd's own job messages and the
@@ -29,7 +29,7 @@ export function expectOrder(journal: BootJournal, a: Moment, b: Moment, units: r
  * The Day 1 contract before the network: the replace unit of each module finished before
  * network-pre.target was reached, by the journal's job messages and by systemctl's timestamps.
  */
-export function expectReplaceBeforeNetworkPre(node: TierNode, n: number, modules: readonly ValidatedMachineConfigOptions[]): void {
+export function expectReplaceBeforeNetworkPre(node: TierNode, n: number, modules: readonly ResolvedMachineConfigOptions[]): void {
   const journal = node.bootJournal(n);
   const report = node.report(n);
   for (const options of modules) {
@@ -48,7 +48,7 @@ export function expectReplaceBeforeNetworkPre(node: TierNode, n: number, modules
 }
 
 /** Each module was loaded by the worker in boot `n`, before network-pre.target and before NetworkManager started. */
-export function expectLoadedBeforeNetwork(node: TierNode, n: number, modules: readonly ValidatedMachineConfigOptions[]): void {
+export function expectLoadedBeforeNetwork(node: TierNode, n: number, modules: readonly ResolvedMachineConfigOptions[]): void {
   expectReplaceBeforeNetworkPre(node, n, modules);
   const journal = node.bootJournal(n);
   for (const options of modules) {
@@ -60,7 +60,7 @@ export function expectLoadedBeforeNetwork(node: TierNode, n: number, modules: re
 }
 
 /** The pull unit's script (its first podman call) ran after network-online.target and after the dispatcher had finished. */
-export function expectPullAfterNetworkOnlineAndDispatcher(journal: BootJournal, options: ValidatedMachineConfigOptions): void {
+export function expectPullAfterNetworkOnlineAndDispatcher(journal: BootJournal, options: ResolvedMachineConfigOptions): void {
   const unit = pullUnitName(options.machineConfigName);
   const firstCall = journal.podman(unit)[0]?.mono;
   const units = [unit, 'network-online.target', 'NetworkManager-dispatcher.service'];

@@ -6,12 +6,13 @@ import {
   expectReplaceBeforeNetworkPre,
 } from './assert';
 import { EXIT_REBOOT, moduleImage, NODE_KERNEL, scenario, TierNode } from './tier';
-import { CRIO_WIPE_UNIT, pullUnitName, replaceUnitName, WAIT_SCRIPT_PATH } from '../../src/boot';
+import { CRIO_WIPE_UNIT, pullUnitName, replaceUnitName, SCRIPT_MODE, WAIT_SCRIPT_PATH } from '../../src/boot';
 import { ignitionConfig, rootOwnedFile } from '../../src/ignition';
 import {
-  MACHINE_CONFIG_API_VERSION, MACHINE_CONFIG_KIND, machineConfigFromValidated, MachineConfigManifest, MergedMachineConfigs, ROLE_LABEL, SCRIPT_MODE,
+  MACHINE_CONFIG_API_VERSION, MACHINE_CONFIG_KIND, machineConfigFromResolved, MachineConfigManifest, MergedMachineConfigs,
+  resolveMachineConfigOptions, ResolvedMachineConfigOptions, ROLE_LABEL,
 } from '../../src/machine-config';
-import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions } from '../../src/validation';
+import { ProduceMachineConfigOptions } from '../../src/validation';
 import { kmmOperatorMachineConfig } from '../util/kmm-operator';
 import { withShellcheck } from '../util/oracles';
 
@@ -31,8 +32,8 @@ afterAll(() => {
   TierNode.cleanupAll();
 });
 
-function day1(overrides: Partial<ProduceMachineConfigOptions> = {}): ValidatedMachineConfigOptions {
-  return validateMachineConfigOptions({
+function day1(overrides: Partial<ProduceMachineConfigOptions> = {}): ResolvedMachineConfigOptions {
+  return resolveMachineConfigOptions({
     machineConfigName: ICE,
     machineConfigPoolRef: 'worker',
     kernelModuleImage: 'quay.io/example/ice-driver',
@@ -57,8 +58,8 @@ const sfc = day1(sfcSettings);
 const icePeered = day1({ peerMachineConfigNames: [SFC] });
 const sfcPeered = day1({ ...sfcSettings, peerMachineConfigNames: [ICE] });
 
-function machineConfig(options: ValidatedMachineConfigOptions): MachineConfigManifest {
-  return machineConfigFromValidated(options);
+function machineConfig(options: ResolvedMachineConfigOptions): MachineConfigManifest {
+  return machineConfigFromResolved(options);
 }
 
 /** A MachineConfig of the worker role that writes one script. */
@@ -314,7 +315,7 @@ scenario('mutation: the process-substitution wait-for-dispatcher.sh of cb76e57 l
  * issue #10), next to `ours` as the constructs synthesize it (naming the other as a peer).
  */
 function operatorPool(
-  name: string, handedOver: ValidatedMachineConfigOptions, ours: ValidatedMachineConfigOptions,
+  name: string, handedOver: ResolvedMachineConfigOptions, ours: ResolvedMachineConfigOptions,
 ): [TierNode, MergedMachineConfigs] {
   const node = new TierNode(name);
   const rewritten = kmmOperatorMachineConfig({

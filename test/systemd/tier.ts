@@ -7,8 +7,7 @@ import {
 import { release } from 'os';
 import { dirname, join } from 'path';
 import { applyPool, systemctlRoot } from './pool';
-import { mergeMachineConfigs, MergedMachineConfigs, MergeMachineConfigsOptions } from '../../src/machine-config';
-import { ValidatedMachineConfigOptions } from '../../src/validation';
+import { mergeMachineConfigs, MergedMachineConfigs, MergeMachineConfigsOptions, ResolvedMachineConfigOptions } from '../../src/machine-config';
 import { commandExists, testWithOracle } from '../util/oracles';
 
 /*
@@ -80,7 +79,7 @@ export function kernelTag(kernelRelease: string): string {
 export const NODE_KERNEL = release();
 
 /** The module image reference the node pulls for `options`. */
-export function moduleImage(options: ValidatedMachineConfigOptions): string {
+export function moduleImage(options: ResolvedMachineConfigOptions): string {
   return `${options.kernelModuleImage}:${kernelTag(NODE_KERNEL)}`;
 }
 
@@ -436,7 +435,7 @@ export class TierNode {
   }
 
   /** Publishes the worker image and the module image for the node's kernel. */
-  public publishModule(options: ValidatedMachineConfigOptions): this {
+  public publishModule(options: ResolvedMachineConfigOptions): this {
     this.publish(options.workerImage, { 'usr/bin/kmm-worker': 'worker\n' });
     this.publish(moduleImage(options), moduleImageFiles(options));
     return this;
@@ -452,7 +451,7 @@ export class TierNode {
     return this;
   }
 
-  public storeModule(options: ValidatedMachineConfigOptions): this {
+  public storeModule(options: ResolvedMachineConfigOptions): this {
     return this.store(options.workerImage).store(moduleImage(options));
   }
 
@@ -600,7 +599,7 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 /** The root filesystem of a module image for the node's kernel, laid out as a DTK build does. */
-export function moduleImageFiles(options: ValidatedMachineConfigOptions): Tree {
+export function moduleImageFiles(options: ResolvedMachineConfigOptions): Tree {
   const files: Tree = {
     [`opt/lib/modules/${NODE_KERNEL}/${options.kernelModuleName}.ko`]: `${options.kernelModuleName} for ${NODE_KERNEL}\n`,
     [`opt/lib/modules/${NODE_KERNEL}/modules.dep`]: `${options.kernelModuleName}.ko:\n`,

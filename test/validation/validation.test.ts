@@ -5,7 +5,8 @@ import {
   checkLabelKey,
   Day1ValidationError,
   MAX_MACHINE_CONFIG_NAME_LENGTH,
-  optionalDns1123Subdomain,
+  checkSecretName,
+  optional,
   ProblemCollector,
   ValidationProblem,
 } from '../../src/validation';
@@ -145,11 +146,11 @@ describe('Kubernetes name and label-key rules used by the constructs', () => {
   });
 
   test('optional names: undefined is not set, an empty string is rejected', () => {
-    expect(optionalDns1123Subdomain('imageRepoSecret', undefined, 'no secret')).toBeUndefined();
-    expect(optionalDns1123Subdomain('imageRepoSecret', null, 'no secret')).toBeUndefined();
-    expect(() => optionalDns1123Subdomain('imageRepoSecret', '', 'no secret'))
+    expect(optional('imageRepoSecret', undefined, 'no secret', checkSecretName)).toBeUndefined();
+    expect(optional('imageRepoSecret', null, 'no secret', checkSecretName)).toBeUndefined();
+    expect(() => optional('imageRepoSecret', '', 'no secret', checkSecretName))
       .toThrow('Invalid imageRepoSecret "": must not be empty: leave it out for no secret');
-    expect(() => optionalDns1123Subdomain('imageRepoSecret', 'Bad', 'no secret')).toThrow(/imageRepoSecret/);
+    expect(() => optional('imageRepoSecret', 'Bad', 'no secret', checkSecretName)).toThrow(/imageRepoSecret/);
   });
 });
 

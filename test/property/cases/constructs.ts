@@ -131,28 +131,31 @@ function day1KernelModuleCases(): void {
   const fields: Array<{ name: string; value: fc.Arbitrary<unknown> }> = [
     ...MODULE_FIELDS.filter((f) => f.name !== 'machineConfigPoolRef' && f.name !== 'machineConfigName'),
     { name: 'machineConfigName', value: fieldValue(FIELD_VALUES.dns1123Subdomain, true) },
-    { name: 'machineConfigPoolName', value: fieldValue(FIELD_VALUES.dns1123Label) },
+    // The name of the pool, given to KmmMachineConfigPool.fromPoolName (which names it `name`).
+    { name: 'pool', value: fieldValue(FIELD_VALUES.dns1123Label) },
   ];
 
   for (const field of fields) {
     fieldProperty('Day1KernelModule', field.name, 'rejected naming it, or intact in the synthesized MachineConfig',
       fc.tuple(context, field.value), ([ctx, value]) => {
-        const props: any = { ...ctx.settings, machineConfigPoolName: ctx.pool, machineConfigName: ctx.machineConfigName, [field.name]: value };
+        const poolName = field.name === 'pool' ? value as string : ctx.pool;
+        const props: any = { ...ctx.settings, machineConfigName: ctx.machineConfigName, ...(field.name === 'pool' ? {} : { [field.name]: value }) };
         const app = new App({ outdir: OUTDIR });
         const chart = new Chart(app, 'c');
         let module: Day1KernelModule;
         try {
-          module = new Day1KernelModule(chart, 'm', props);
+          const pool = KmmMachineConfigPool.fromPoolName(chart, 'pool', poolName);
+          module = new Day1KernelModule(chart, 'm', { ...props, pool });
         } catch (error) {
-          return expectNames(error, prefix, field.name);
+          return field.name === 'pool' ? expectNames(error, 'c/pool', 'name') : expectNames(error, prefix, field.name);
         }
         const explicitName = typeof props.machineConfigName === 'string' && props.machineConfigName !== '' ? props.machineConfigName : undefined;
         const name = explicitName
-          ?? `99-${props.machineConfigPoolName}-kmm-day1-${props.kernelModuleName.toLowerCase().replace(/_/g, '-').replace(/^-+|-+$/g, '')}`;
-        const inputs: ModuleInputs = { ...props, machineConfigName: name, machineConfigPoolRef: props.machineConfigPoolName };
+          ?? `99-${poolName}-kmm-day1-${props.kernelModuleName.toLowerCase().replace(/_/g, '-').replace(/^-+|-+$/g, '')}`;
+        const inputs: ModuleInputs = { ...props, machineConfigName: name, machineConfigPoolRef: poolName };
         expectIntact(inputs, ofKind(synthesized(chart), 'MachineConfig'));
         expectEqual([module.machineConfigName, module.poolName, module.kernelModuleName, module.kernelModuleImage],
-          [name, props.machineConfigPoolName, props.kernelModuleName, props.kernelModuleImage]);
+          [name, poolName, props.kernelModuleName, props.kernelModuleImage]);
         return 'accepted';
       });
   }
@@ -363,13 +366,22 @@ function handOverCases(): void {
   ];
 
   for (const field of fields) {
-    fieldProperty('handOverToKmm', field.name, 'rejected naming it, or intact in the synthesized Module and BootModuleConfig',
+    fieldProperty(field.name === 'nodeSelector' ? 'KmmMachineConfigPool.fromPoolName (with handOverToKmm)' : 'handOverToKmm', field.name, 'rejected naming it, or intact in the synthesized Module and BootModuleConfig',
       fc.tuple(context, field.value), ([ctx, value]) => {
         const app = new App({ outdir: OUTDIR });
         const modules = new Chart(app, 'modules');
         const kmm = new Chart(app, 'kmm');
-        const module = new Day1KernelModule(modules, 'm', { ...ctx.settings, machineConfigPoolName: ctx.pool });
-        const options: any = { ...ctx.options, [field.name]: value, scope: kmm };
+        // The node selector is the pool's, given to KmmMachineConfigPool.fromPoolName.
+        const { nodeSelector: poolSelector, ...given } = ctx.options;
+        const selector = field.name === 'nodeSelector' ? value : poolSelector;
+        let module: Day1KernelModule;
+        try {
+          const pool = KmmMachineConfigPool.fromPoolName(modules, 'pool', ctx.pool, selector as Record<string, string>);
+          module = new Day1KernelModule(modules, 'm', { ...ctx.settings, pool });
+        } catch (error) {
+          return expectNames(error, 'modules/pool', 'nodeSelector');
+        }
+        const options: any = { ...given, ...(field.name === 'nodeSelector' ? {} : { [field.name]: value }), scope: kmm };
         try {
           module.handOverToKmm(options);
         } catch (error) {
@@ -383,7 +395,7 @@ function handOverCases(): void {
         expectEqual(kmmModule.metadata.name, moduleName(options, ctx.settings.kernelModuleName));
         expectEqual(kmmModule.metadata.name.length + kmmModule.metadata.namespace.length <= 41, true);
         expectEqual(kmmModule.spec.imageRepoSecret, set(options.imageRepoSecret) ? { name: options.imageRepoSecret } : undefined);
-        expectSelector(kmmModule.spec.selector, options.nodeSelector);
+        expectSelector(kmmModule.spec.selector, selector as Record<string, string>);
         expectEqual(bmc.metadata.name, set(options.bootModuleConfigName) ? options.bootModuleConfigName : module.machineConfigName);
         expectEqual(bmc.spec.machineConfigName, module.machineConfigName);
         expectKubernetesName('bootModuleConfigName', bmc.metadata.name, isSubdomain);

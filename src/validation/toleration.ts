@@ -1,4 +1,5 @@
-import { checkLabelKey, checkLabelValue, Day1ValidationError, ProblemCollector } from '../validation';
+import { Day1ValidationError, ProblemCollector } from './error';
+import { checkLabelKey, checkLabelValue } from './names';
 
 /** How a `HealthCheckToleration` matches a taint's value (Kubernetes `Toleration.operator`). */
 export enum TolerationOperator {
