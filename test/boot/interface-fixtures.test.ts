@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { load } from 'js-yaml';
-import { mergeMachineConfigs } from '../../src/machine-config';
+import { pullUnit, replaceUnit, replaceUnitName, UNIT_INTERFACE_VERSION } from '../../src/boot';
+import { mergeMachineConfigs, resolveMachineConfigOptions } from '../../src/machine-config';
 import { parseUnitFile, serviceEnvironment } from '../util/systemd';
 
 /*
@@ -44,6 +45,32 @@ describe.each(VERSIONS)('%s', (version) => {
       const environment = serviceEnvironment(parseUnitFile(readFileSync(join(dir, 'units', unit), 'utf8')));
       // Version 1 predates the variable: its absence means version 1.
       expect({ unit, interface: environment.KMM_DAY1_INTERFACE }).toEqual({ unit, interface: number === 1 ? undefined : String(number) });
+    }
+  });
+});
+
+describe(`the newest interface (${VERSIONS[VERSIONS.length - 1]})`, () => {
+  const dir = join(FIXTURES, VERSIONS[VERSIONS.length - 1]);
+  const machineConfigs = readdirSync(dir).filter((file) => file.endsWith('.yaml')).map((file) => load(readFileSync(join(dir, file), 'utf8')) as any);
+
+  test('is the one this release speaks, and its units are exactly what this release generates for the same modules', () => {
+    expect(VERSIONS[VERSIONS.length - 1]).toBe(`interface-v${UNIT_INTERFACE_VERSION}`);
+    for (const mc of machineConfigs) {
+      const replace = mc.spec.config.systemd.units.find((u: any) => u.name === replaceUnitName(mc.metadata.name));
+      const environment = serviceEnvironment(parseUnitFile(replace.contents));
+      const options = resolveMachineConfigOptions({
+        machineConfigName: mc.metadata.name,
+        machineConfigPoolRef: mc.metadata.labels['machineconfiguration.openshift.io/role'],
+        kernelModuleImage: environment.KERNEL_MODULE_IMAGE,
+        kernelModuleName: environment.KERNEL_MODULE_NAME,
+        inTreeModulesToRemove: environment.IN_TREE_MODULES_TO_REMOVE === '' ? [] : environment.IN_TREE_MODULES_TO_REMOVE.split(' '),
+        ...(environment.FIRMWARE_FILES_PATH === '' ? {} : { firmwareFilesPath: environment.FIRMWARE_FILES_PATH }),
+        ...(environment.MODULE_PARAMETERS === undefined ? {} : { moduleParameters: environment.MODULE_PARAMETERS.split(' ') }),
+        peerMachineConfigNames: machineConfigs.map((other) => other.metadata.name).filter((name) => name !== mc.metadata.name),
+      });
+      for (const unit of [replaceUnit(options), pullUnit(options)]) {
+        expect({ unit: unit.name, contents: unit.contents }).toEqual({ unit: unit.name, contents: readFileSync(join(dir, 'units', unit.name), 'utf8') });
+      }
     }
   });
 });
