@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import {
-  chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync,
 } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
@@ -44,12 +44,20 @@ export const KERNEL = '5.14.0-284.59.1.el9_2.x86_64';
 export const NEXT_KERNEL = '5.14.0-427.13.1.el9_4.x86_64';
 export const WORKER_IMAGE = 'quay.io/edge-infrastructure/kernel-module-management-worker:latest';
 
+/** Where each tool was found; looked up once per test file, not once per node (a process each). */
+const found = new Map<string, string>();
+
 function which(command: string): string {
-  const found = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { encoding: 'utf8' });
-  if (found.status !== 0) {
-    throw new Error(`${command} is not installed; the boot script tests need it`);
+  let path = found.get(command);
+  if (path === undefined) {
+    const result = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { encoding: 'utf8' });
+    if (result.status !== 0) {
+      throw new Error(`${command} is not installed; the boot script tests need it`);
+    }
+    path = result.stdout.trim();
+    found.set(command, path);
   }
-  return found.stdout.trim();
+  return path;
 }
 
 export const BASH = which('bash');
@@ -147,7 +155,7 @@ export class FakeNode {
     this.root = join(this.base, 'root');
     this.state = join(this.base, 'state');
     this.bin = join(this.base, 'bin');
-    for (const dir of [this.root, this.bin, join(this.state, 'knobs'), join(this.state, 'store'), join(this.state, 'registry')]) {
+    for (const dir of [this.root, this.bin, join(this.state, 'knobs'), join(this.state, 'store'), join(this.state, 'registry'), join(this.state, 'runs')]) {
       mkdirSync(dir, { recursive: true });
     }
     // A copy, so the tests do not depend on the file mode git checked out.
@@ -161,6 +169,7 @@ export class FakeNode {
       symlinkSync(which(tool), join(this.bin, tool));
     }
     writeFileSync(join(this.state, 'calls.jsonl'), '');
+    writeFileSync(join(this.state, 'containers'), '');
     this.kernel = kernel;
     this.dispatcher('loaded inactive success');
   }
@@ -210,8 +219,8 @@ export class FakeNode {
   /** Empties local storage, as something that wipes /var/lib/containers at boot would. */
   public wipeStorage(): void {
     rmSync(join(this.state, 'store'), { recursive: true, force: true });
-    rmSync(join(this.state, 'containers'), { recursive: true, force: true });
     mkdirSync(join(this.state, 'store'));
+    writeFileSync(join(this.state, 'containers'), '');
   }
 
   public failPulls(count: number): this {
@@ -272,13 +281,16 @@ export class FakeNode {
 
   /** Existing containers, by name. */
   public containers(): string[] {
-    const dir = join(this.state, 'containers');
-    return existsSync(dir) ? readdirSync(dir).sort() : [];
+    return readFileSync(join(this.state, 'containers'), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split(' ')[0])
+      .sort();
   }
 
   /** Makes a container exist, as a boot that was cut short would leave it. */
   public leaveContainer(name: string, image: string): this {
-    writeTree(join(this.state, 'containers'), { [name]: `${image}\n` });
+    appendFileSync(join(this.state, 'containers'), `${name} ${image}\n`);
     return this;
   }
 
@@ -291,17 +303,16 @@ export class FakeNode {
 
   /** What the n-th `podman run` (1-based) saw: the worker config and its /tmp. */
   public workerRun(n: number): { config: string; tmp: string[]; tmpDir: string } {
-    const dir = join(this.state, 'runs', String(n));
-    if (!existsSync(dir)) {
+    const run = join(this.state, 'runs', String(n));
+    if (!existsSync(`${run}.run`)) {
       throw new Error(`there was no podman run #${n}`);
     }
-    const tmpDir = join(dir, 'tmp');
-    return { config: readFileSync(join(dir, 'config.yaml'), 'utf8'), tmp: listTree(tmpDir), tmpDir };
+    const tmpDir = `${run}.tmp`;
+    return { config: readFileSync(`${run}.config.yaml`, 'utf8'), tmp: listTree(tmpDir), tmpDir };
   }
 
   public workerRunCount(): number {
-    const dir = join(this.state, 'runs');
-    return existsSync(dir) ? readdirSync(dir).length : 0;
+    return readdirSync(join(this.state, 'runs')).filter((name) => name.endsWith('.run')).length;
   }
 
   public stateDir(options: ValidatedMachineConfigOptions): string {
@@ -470,6 +481,13 @@ export class FakeNode {
 
   /** Makes the fake sleep really sleep this many milliseconds per second asked for. */
   public sleepMs(perSecond: number): this {
+    const sleeper = join(this.state, 'sleeper');
+    if (!existsSync(sleeper)) {
+      const made = spawnSync('mkfifo', [sleeper], { encoding: 'utf8' });
+      if (made.status !== 0) {
+        throw new Error(`mkfifo ${sleeper} failed: ${made.stderr}${made.error?.message ?? ''}`);
+      }
+    }
     return this.knob('sleep-ms', `${perSecond}\n`);
   }
 
@@ -477,12 +495,8 @@ export class FakeNode {
   public workerRuns(): Array<{ process: string | undefined; config: string }> {
     const runs: Array<{ process: string | undefined; config: string }> = [];
     for (let n = 1; n <= this.workerRunCount(); n++) {
-      const dir = join(this.state, 'runs', String(n));
-      const processFile = join(dir, 'process');
-      runs.push({
-        process: existsSync(processFile) ? readFileSync(processFile, 'utf8').trim() : undefined,
-        config: this.workerRun(n).config,
-      });
+      const madeBy = readFileSync(join(this.state, 'runs', `${n}.run`), 'utf8').trim();
+      runs.push({ process: madeBy === '' ? undefined : madeBy, config: this.workerRun(n).config });
     }
     return runs;
   }
