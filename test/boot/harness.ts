@@ -295,7 +295,10 @@ export class FakeNode {
   }
 
   public calls(): Call[] {
-    return readFileSync(join(this.state, 'calls.jsonl'), 'utf8')
+    const text = readFileSync(join(this.state, 'calls.jsonl'), 'utf8');
+    // While pull units run side by side, a fake may be appending its line as this reads: a line
+    // that crosses a page boundary can show up half written. Only whole lines count.
+    return text.slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as Call);
