@@ -183,6 +183,10 @@ export class FakeNode {
   /** Makes the registry serve `image` with this root filesystem. */
   public publish(image: string, files: Tree): this {
     const dir = join(this.state, 'registry', encode(image));
+    // Local storage keeps no copy of an image's files (see fakebin.sh, store/<ref>).
+    if (this.hasImage(image) && JSON.stringify(readTree(dir)) !== JSON.stringify(sortedTree(files))) {
+      throw new Error(`${image} is in local storage already: publish other files for it before it is stored or pulled`);
+    }
     rmSync(dir, { recursive: true, force: true });
     writeTree(dir, files);
     return this;
@@ -204,11 +208,10 @@ export class FakeNode {
 
   /** Puts a published image straight into local storage, as an earlier pull would have. */
   public store(image: string): this {
-    const source = join(this.state, 'registry', encode(image));
-    if (!existsSync(source)) {
+    if (!existsSync(join(this.state, 'registry', encode(image)))) {
       throw new Error(`${image} is not published`);
     }
-    cpSync(source, join(this.state, 'store', encode(image)), { recursive: true });
+    writeFileSync(join(this.state, 'store', encode(image)), '');
     return this;
   }
 
@@ -304,14 +307,18 @@ export class FakeNode {
       .map((line) => JSON.parse(line) as Call);
   }
 
-  /** What the n-th `podman run` (1-based) saw: the worker config and its /tmp. */
-  public workerRun(n: number): { config: string; tmp: string[]; tmpDir: string } {
+  /** What the n-th `podman run` (1-based) saw: the worker config and its /tmp (sorted paths, and each file's contents). */
+  public workerRun(n: number): { config: string; tmp: string[]; tmpFiles: Tree } {
     const run = join(this.state, 'runs', String(n));
     if (!existsSync(`${run}.run`)) {
       throw new Error(`there was no podman run #${n}`);
     }
-    const tmpDir = `${run}.tmp`;
-    return { config: readFileSync(`${run}.config.yaml`, 'utf8'), tmp: listTree(tmpDir), tmpDir };
+    const tmpFiles: Tree = {};
+    for (const line of readFileSync(`${run}.tmp.jsonl`, 'utf8').split('\n').filter((l) => l !== '')) {
+      const file = JSON.parse(line) as { path: string; contents: string };
+      tmpFiles[file.path] = file.contents;
+    }
+    return { config: readFileSync(`${run}.config.yaml`, 'utf8'), tmp: Object.keys(tmpFiles).sort(), tmpFiles };
   }
 
   public workerRunCount(): number {
@@ -540,24 +547,29 @@ export function encode(image: string): string {
   return image.replace(/%/g, '%25').replace(/\//g, '%2F').replace(/:/g, '%3A').replace(/@/g, '%40');
 }
 
+/** Every file below `dir` with its contents, by sorted relative path. */
+function readTree(dir: string, prefix = ''): Tree {
+  const tree: Tree = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      Object.assign(tree, readTree(join(dir, entry.name), `${prefix}${entry.name}/`));
+    } else {
+      tree[`${prefix}${entry.name}`] = readFileSync(join(dir, entry.name), 'utf8');
+    }
+  }
+  return sortedTree(tree);
+}
+
+function sortedTree(files: Tree): Tree {
+  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 export function writeTree(dir: string, files: Tree): void {
   for (const [path, contents] of Object.entries(files)) {
     const file = join(dir, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, contents);
   }
-}
-
-/** Every file below `dir`, as sorted relative paths. */
-export function listTree(dir: string, prefix = ''): string[] {
-  if (!existsSync(dir)) {
-    return [];
-  }
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory()
-      ? listTree(join(dir, entry.name), `${prefix}${entry.name}/`)
-      : [`${prefix}${entry.name}`]))
-    .sort();
 }
 
 export function podmanCalls(run: RunResult | Call[]): string[][] {

@@ -7,11 +7,14 @@
 # node's state lives in files under $FAKE_STATE so that it survives between script runs
 # (several boots) and the harness can steer faults by writing them:
 #   registry/<ref>/      root filesystem of each image the registry serves
-#   store/<ref>/         local podman storage: an image exists when its directory does
+#   store/<ref>          local podman storage: an image exists when this (empty) file does;
+#                        its files are those the registry serves (a test never republishes
+#                        an image it has stored), so a pull copies nothing
 #   containers           one line `<name> <image>` per container that exists
 #   runs/<n>.run         the n-th `podman run`: holds the unit command that made it (FAKE_PROCESS,
-#                        empty without one); runs/<n>.tmp/ and runs/<n>.config.yaml are what
-#                        it saw at /tmp and /etc/kmm-worker/config.yaml
+#                        empty without one); runs/<n>.tmp.jsonl (each file's path and
+#                        contents) and runs/<n>.config.yaml are what it saw at /tmp and
+#                        /etc/kmm-worker/config.yaml
 #   knobs/kernel         what `uname -r` prints
 #   knobs/pull-failures  how many pulls fail as if the registry were unreachable
 #   knobs/pull-hangs     how many pulls hang until they are killed
@@ -36,7 +39,7 @@
 # The boot tests call these fakes thousands of times, and where they run a fork or an exec
 # can cost 10 ms: so the fakes use bash builtins only and hand strings back in REPLY rather
 # than through command substitutions (each a fork). The only processes they start copy image
-# trees (cp, mv, mkdir) or hang (sleep).
+# trees (cp, mkdir) or hang (sleep).
 set -euo pipefail
 export LC_ALL=C
 PATH=/usr/bin:/bin
@@ -50,6 +53,8 @@ json_string() {
   local s="$1" out="" c i
   s="${s//\\/\\\\}"
   s="${s//\"/\\\"}"
+  s="${s//$'\n'/\\n}"
+  s="${s//$'\t'/\\t}"
   if [[ "${s}" == *[$'\x01'-$'\x1f']* ]]; then
     for ((i = 0; i < ${#s}; i++)); do
       c="${s:i:1}"
@@ -99,13 +104,10 @@ encode() {
   REPLY="${s//@/%40}"
 }
 
-# Consumes one unit of a counter knob; succeeds while the counter was positive.
-take() {
-  local file="${knobs}/$1" n=""
-  [[ -f "${file}" ]] || return 1
-  read -r n <"${file}" || true
-  ((n > 0)) || return 1
-  printf '%s\n' "$((n - 1))" >"${file}"
+# Sets REPLY to the file that marks image $1 as in local storage.
+stored() {
+  encode "$1"
+  REPLY="${state}/store/${REPLY}"
 }
 
 # Sleeps what `sleep N` is worth here: N times knobs/sleep-ms milliseconds.
@@ -119,20 +121,58 @@ real_sleep() {
   read -r -t "${seconds}" <>"${state}/sleeper" || true
 }
 
+record "$@"
+
+# Bash reads a script one command at a time, so a call parses this file only down to the
+# section that answers it: the calls made most often come first and need the least code.
+case "${tool}" in
+  uname)
+    [[ "$*" == "-r" ]] || fail "fake uname: only -r is expected"
+    slurp "${knobs}/kernel"
+    printf '%s' "${REPLY}"
+    exit 0
+    ;;
+  sleep)
+    [[ $# -eq 1 && "$1" =~ ^[0-9]+$ ]] || fail "fake sleep: expected whole seconds"
+    if [[ -f "${knobs}/sleep-ms" ]]; then
+      real_sleep "$1"
+    fi
+    exit 0
+    ;;
+  reboot)
+    printf '%s\n' "${FAKE_PROCESS:-reboot}" >>"${state}/reboot-requested"
+    exit 0
+    ;;
+  sync) exit 0 ;;
+  podman)
+    if [[ "${1:-}" == image ]]; then
+      [[ "${2:-}" == exists && $# -eq 3 ]] || fail "fake podman image: only 'exists IMAGE' is expected"
+      stored "$3"
+      if [[ -f "${REPLY}" ]]; then
+        exit 0
+      fi
+      exit 1
+    fi
+    ;;
+esac
+
+# Consumes one unit of a counter knob; succeeds while the counter was positive.
+take() {
+  local file="${knobs}/$1" n=""
+  [[ -f "${file}" ]] || return 1
+  read -r n <"${file}" || true
+  ((n > 0)) || return 1
+  printf '%s\n' "$((n - 1))" >"${file}"
+}
+
 # Replaces this process, so that a signal sent to it (timeout, systemd) reaches the sleep.
 hang() {
   exec sleep 3600
 }
 
-# Sets REPLY to the local storage directory of image $1.
-image_dir() {
-  encode "$1"
-  REPLY="${state}/store/${REPLY}"
-}
-
 require_image() {
-  image_dir "$1"
-  [[ -d "${REPLY}" ]] || fail "$1: image not known"
+  stored "$1"
+  [[ -f "${REPLY}" ]] || fail "$1: image not known"
 }
 
 # Sets REPLY to the image of container $1; fails when there is no such container.
@@ -220,13 +260,8 @@ podman_pull() {
     return 0
   fi
   [[ -d "${state}/store" ]] || mkdir -p "${state}/store"
-  # Pull units run side by side and may pull the same image: the image appears at once.
-  local partial="${state}/store/.partial.$$"
-  cp -a "${source}" "${partial}"
-  image_dir "${image}"
-  if ! mv -T "${partial}" "${REPLY}" 2>/dev/null; then
-    rm -rf "${partial}"
-  fi
+  stored "${image}"
+  : >"${REPLY}"
   printf 'sha256:%064d\n' 1
 }
 
@@ -255,14 +290,33 @@ podman_cp() {
   local name="${source%%:*}" path="${source#*:}"
   container_image "${name}" || fail "no container with name or ID \"${name}\" found: no such container"
   local rootfs dir
-  image_dir "${REPLY}"
-  rootfs="${REPLY}"
+  encode "${REPLY}"
+  rootfs="${state}/registry/${REPLY}"
   # "dir/." copies the directory's contents, as podman cp does.
   [[ "${path}" == */. ]] || fail "fake podman cp: only DIR/. sources are expected"
   dir="${path%/.}"
   [[ -d "${rootfs}${dir}" ]] || fail "\"${dir}\" could not be found on container ${name}: no such file or directory"
   [[ -d "${dest}" ]] || fail "\"${dest}\" could not be found on the host: no such file or directory"
   cp -a "${rootfs}${dir}/." "${dest}/"
+}
+
+# Writes every file below directory $1 to file $2, one JSON line {"path":...,"contents":...}
+# each (path relative to $1): what the harness shows of it, without a cp process. Text files
+# only, which is all the test images hold (a bash string cannot hold a NUL byte).
+snapshot_tree() {
+  local dir="$1" file path lines=""
+  shopt -s globstar dotglob nullglob
+  for file in "${dir}"/**; do
+    if [[ -f "${file}" ]]; then
+      json_string "${file#"${dir}"/}"
+      path="${REPLY}"
+      slurp "${file}"
+      json_string "${REPLY}"
+      lines+="{\"path\":${path},\"contents\":${REPLY}}"$'\n'
+    fi
+  done
+  shopt -u globstar dotglob nullglob
+  printf '%s' "${lines}" >"$2"
 }
 
 podman_run() {
@@ -299,7 +353,7 @@ podman_run() {
     container_path="${volume#*:}"
     container_path="${container_path%%:*}"
     case "${container_path}" in
-      /tmp) cp -a "${host_path}" "${runs}/${n}.tmp" ;;
+      /tmp) snapshot_tree "${host_path}" "${runs}/${n}.tmp.jsonl" ;;
       /etc/kmm-worker/config.yaml)
         slurp "${host_path}"
         printf '%s' "${REPLY}" >"${runs}/${n}.config.yaml"
@@ -343,11 +397,6 @@ fake_podman() {
   local command="${1:-}"
   shift || true
   case "${command}" in
-    image)
-      [[ "${1:-}" == exists && $# -eq 2 ]] || fail "fake podman image: only 'exists IMAGE' is expected"
-      image_dir "$2"
-      [[ -d "${REPLY}" ]]
-      ;;
     pull) podman_pull "$@" ;;
     create) podman_create "$@" ;;
     cp) podman_cp "$@" ;;
@@ -356,6 +405,11 @@ fake_podman() {
     *) fail "fake podman: unexpected command ${command}" ;;
   esac
 }
+
+if [[ "${tool}" == podman ]]; then
+  fake_podman "$@"
+  exit 0
+fi
 
 # `show` of NetworkManager-dispatcher.service, steered by knobs/dispatcher.
 show_dispatcher() {
@@ -473,24 +527,9 @@ fake_systemctl() {
   esac
 }
 
-record "$@"
-case "${tool}" in
-  podman) fake_podman "$@" ;;
-  uname)
-    [[ "$*" == "-r" ]] || fail "fake uname: only -r is expected"
-    slurp "${knobs}/kernel"
-    printf '%s' "${REPLY}"
-    ;;
-  systemctl) fake_systemctl "$@" ;;
-  sleep)
-    [[ $# -eq 1 && "$1" =~ ^[0-9]+$ ]] || fail "fake sleep: expected whole seconds"
-    if [[ -f "${knobs}/sleep-ms" ]]; then
-      real_sleep "$1"
-    fi
-    ;;
-  reboot)
-    printf '%s\n' "${FAKE_PROCESS:-reboot}" >>"${state}/reboot-requested"
-    ;;
-  sync) ;;
-  *) fail "fakebin.sh called as ${tool}" ;;
-esac
+if [[ "${tool}" == systemctl ]]; then
+  fake_systemctl "$@"
+  exit 0
+fi
+
+fail "fakebin.sh called as ${tool}"
