@@ -314,7 +314,8 @@ export class FakeNode {
       throw new Error(`there was no podman run #${n}`);
     }
     const tmpFiles: Tree = {};
-    for (const line of readFileSync(`${run}.tmp.jsonl`, 'utf8').split('\n').filter((l) => l !== '')) {
+    const snapshot = existsSync(`${run}.tmp.jsonl`) ? readFileSync(`${run}.tmp.jsonl`, 'utf8') : '';
+    for (const line of snapshot.split('\n').filter((l) => l !== '')) {
       const file = JSON.parse(line) as { path: string; contents: string };
       tmpFiles[file.path] = file.contents;
     }
