@@ -384,13 +384,12 @@ describe('one reboot per node and boot', () => {
   }
 
   test('two of our modules without images: both pull, then the node reboots ONCE; the next boot loads both', async () => {
-    // ice's module image takes 200 s (2 s here) to pull; sfc has its images long before.
-    const node = poolNode(pool).slowPull(moduleImageOf(ICE), 200);
+    // ice's module image takes up to 200 s (2 s here) to pull, and is still pulling when sfc,
+    // which has its images long before, starts waiting: the pull ends once sfc sleeps between
+    // two looks at the other pull units, however fast or busy this machine is.
+    const node = poolNode(pool).slowPull(moduleImageOf(ICE), 200, `${pullUnitOf(sfc)} ExecStart`);
 
-    // sfc looks at the other pull units every 50 s (0.5 s here) rather than every 5 s: each
-    // look is a handful of processes, and how often it looks is not what this test is about
-    // (the bounded wait below checks the default interval).
-    const settled = await bootUntilSettled(node, merge(pool), { extra: { KMM_DAY1_REBOOT_INTERVAL: '50' } });
+    const settled = await bootUntilSettled(node, merge(pool));
 
     expect(settled.boots.map((boot) => boot.rebooted)).toEqual([true, false]);
     const first = settled.boots[0];

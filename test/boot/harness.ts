@@ -243,11 +243,15 @@ export class FakeNode {
     return this.knob('pull-phantom', images.map((image) => `${image}\n`).join(''));
   }
 
-  /** A pull of `image` takes this many seconds (really slept, scaled like `sleep`; see sleepMs). */
-  public slowPull(image: string, seconds: number): this {
+  /**
+   * A pull of `image` takes this many seconds (really slept, scaled like `sleep`; see sleepMs),
+   * or, with `until` (a unit command such as `x-pull-kernel-module-image.service ExecStart`),
+   * ends as soon as that command has called `sleep`.
+   */
+  public slowPull(image: string, seconds: number, until?: string): this {
     const file = join(this.state, 'knobs', 'pull-slow');
     const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    return this.knob('pull-slow', `${before}${seconds} ${image}\n`);
+    return this.knob('pull-slow', `${before}${seconds} ${image}${until === undefined ? '' : ` ${until}`}\n`);
   }
 
   public workerExits(status: number): this {

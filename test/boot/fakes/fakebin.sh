@@ -25,8 +25,10 @@
 #                        the last one repeated
 #   knobs/sleep-ms       milliseconds really slept per second asked for (absent: none), so
 #                        that scripts running side by side make progress while one waits
-#   knobs/pull-slow      lines of `<seconds> <image>`: a pull of that image takes that long
-#                        (slept like `sleep`, so scaled by sleep-ms)
+#   knobs/pull-slow      lines of `<seconds> <image> [<command>]`: a pull of that image takes
+#                        that long (slept like `sleep`, so scaled by sleep-ms); with a unit
+#                        command (a FAKE_PROCESS), it ends early once that command has called
+#                        `sleep`, i.e. is waiting for something
 #   sleeper              a FIFO nobody writes (the harness makes it with knobs/sleep-ms): a
 #                        read on it with a timeout sleeps without starting a process
 #   units/<unit>         `ActiveState MainPID Job` of a unit the harness runs (Job: `waiting`
@@ -110,15 +112,26 @@ stored() {
   REPLY="${state}/store/${REPLY}"
 }
 
-# Sleeps what `sleep N` is worth here: N times knobs/sleep-ms milliseconds.
-real_sleep() {
-  local per_second="" ms seconds
-  read -r per_second <"${knobs}/sleep-ms" || true
-  ms=$((10#$1 * per_second))
-  printf -v seconds '%d.%03d' "$((ms / 1000))" "$((ms % 1000))"
+# Really sleeps $1 milliseconds.
+nap() {
+  local seconds
+  printf -v seconds '%d.%03d' "$(($1 / 1000))" "$(($1 % 1000))"
   [[ -p "${state}/sleeper" ]] || fail "fake sleep: ${state}/sleeper is not a FIFO"
   # Nobody writes the FIFO, so the read ends when its timeout does.
   read -r -t "${seconds}" <>"${state}/sleeper" || true
+}
+
+# Sets REPLY to what `sleep $1` is worth here, in milliseconds: knobs/sleep-ms per second.
+scaled_ms() {
+  local per_second=""
+  read -r per_second <"${knobs}/sleep-ms" || true
+  REPLY=$((10#$1 * per_second))
+}
+
+# Sleeps what `sleep N` is worth here.
+real_sleep() {
+  scaled_ms "$1"
+  nap "${REPLY}"
 }
 
 record "$@"
@@ -223,6 +236,28 @@ phantom() {
   return 1
 }
 
+# Sleeps what `sleep $1` is worth, or less: until unit command $2, if given, has called sleep.
+slow_pull() {
+  local left line label
+  scaled_ms "$1"
+  left="${REPLY}"
+  if [[ -z "$2" ]]; then
+    nap "${left}"
+    return 0
+  fi
+  json_string "$2"
+  label="${REPLY}"
+  while ((left > 0)); do
+    while IFS= read -r line; do
+      if [[ "${line}" == '{"tool":"sleep",'*",\"process\":${label}}" ]]; then
+        return 0
+      fi
+    done <"${state}/calls.jsonl"
+    nap 10
+    left=$((left - 10))
+  done
+}
+
 podman_pull() {
   local image="" authfile=""
   while (($#)); do
@@ -240,11 +275,11 @@ podman_pull() {
   if take pull-hangs; then
     hang
   fi
-  local registry_host="${image%%/*}" seconds slow_image
+  local registry_host="${image%%/*}" seconds slow_image until
   if [[ -f "${knobs}/pull-slow" && -f "${knobs}/sleep-ms" ]]; then
-    while read -r seconds slow_image; do
+    while read -r seconds slow_image until; do
       if [[ "${slow_image}" == "${image}" ]]; then
-        real_sleep "${seconds}"
+        slow_pull "${seconds}" "${until}"
       fi
     done <"${knobs}/pull-slow"
   fi
