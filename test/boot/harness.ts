@@ -1,9 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import {
-  appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  accessSync, appendFileSync, chmodSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
+  statSync, symlinkSync, writeFileSync,
 } from 'fs';
 import { tmpdir } from 'os';
-import { dirname, join } from 'path';
+import { delimiter, dirname, join } from 'path';
 import { PULL_UNIT_SUFFIX, pullUnit, REPLACE_UNIT_SUFFIX, replaceUnit } from '../../src/boot';
 import { ProduceMachineConfigOptions, validateMachineConfigOptions, ValidatedMachineConfigOptions } from '../../src/validation';
 import {
@@ -44,23 +45,25 @@ export const KERNEL = '5.14.0-284.59.1.el9_2.x86_64';
 export const NEXT_KERNEL = '5.14.0-427.13.1.el9_4.x86_64';
 export const WORKER_IMAGE = 'quay.io/edge-infrastructure/kernel-module-management-worker:latest';
 
-/** Where each tool was found; looked up once per test file, not once per node (a process each). */
-const found = new Map<string, string>();
-
+/** The first executable file named `command` on PATH, as `command -v` finds it (without starting a shell). */
 function which(command: string): string {
-  let path = found.get(command);
-  if (path === undefined) {
-    const result = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { encoding: 'utf8' });
-    if (result.status !== 0) {
-      throw new Error(`${command} is not installed; the boot script tests need it`);
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '')) {
+    const path = join(dir, command);
+    try {
+      accessSync(path, constants.X_OK);
+      if (statSync(path).isFile()) {
+        return path;
+      }
+    } catch {
+      // Not here.
     }
-    path = result.stdout.trim();
-    found.set(command, path);
   }
-  return path;
+  throw new Error(`${command} is not installed; the boot script tests need it`);
 }
 
 export const BASH = which('bash');
+/** Where the allowed real tools are, found when the first node is made. */
+let allowedRealPaths: Record<string, string> | undefined;
 
 /** Validated options, as the generator would use them. */
 export function moduleOptions(overrides: Partial<ProduceMachineConfigOptions> = {}): ValidatedMachineConfigOptions {
@@ -165,8 +168,9 @@ export class FakeNode {
     for (const tool of FAKED) {
       symlinkSync(fakebin, join(this.bin, tool));
     }
+    allowedRealPaths ??= Object.fromEntries(ALLOWED_REAL.map((tool) => [tool, which(tool)]));
     for (const tool of ALLOWED_REAL) {
-      symlinkSync(which(tool), join(this.bin, tool));
+      symlinkSync(allowedRealPaths[tool], join(this.bin, tool));
     }
     writeFileSync(join(this.state, 'calls.jsonl'), '');
     writeFileSync(join(this.state, 'containers'), '');
