@@ -238,16 +238,22 @@ describe.each([
   const ours: Member = { name: ourName, writer: 'ours', module: SFC };
   const pool = [operator, ours];
   const oursWins = ourName > operatorName;
+  // The tests of this pool only read what booting it left, so the pool boots once for them all
+  // (each boot is a few dozen processes). The node's files are gone after the first test.
+  let merged: MergedMachineConfigs;
+  let node: FakeNode;
+  let settled: Settled;
+  beforeAll(async () => {
+    merged = merge(pool);
+    node = poolNode(pool);
+    settled = await bootUntilSettled(node, merged);
+  });
 
-  test('every module loads with its own config, every pull unit pulls its own images', async () => {
-    const merged = merge(pool);
+  test('every module loads with its own config, every pull unit pulls its own images', () => {
     expect(merged.order).toEqual(pool.map((m) => m.name).sort());
     expect(scriptsWinner(merged)).toBe(oursWins ? ours.name : operator.name);
     // The rewritten MachineConfig is foreign to the merge check: exactly that conflict, booted anyway.
     expect(conflictsOf(merged)).toEqual(scriptConflicts(ours, operator).sort());
-    const node = poolNode(pool);
-
-    const settled = await bootUntilSettled(node, merged);
 
     // Our scripts pass module parameters from our units; the operator's cannot.
     expectEveryModuleLoaded(node, pool, settled, (member) => member.writer === 'ours' && oursWins);
@@ -268,9 +274,7 @@ describe.each([
   });
 
   if (!oursWins) {
-    test('the operator\'s scripts load OUR module WITHOUT its module parameters (rss_cpus=4 is lost: they cannot pass parameters)', async () => {
-      const settled = await bootUntilSettled(poolNode(pool), merge(pool));
-
+    test('the operator\'s scripts load OUR module WITHOUT its module parameters (rss_cpus=4 is lost: they cannot pass parameters)', () => {
       const config = settled.configs.get(replaceUnitOf(ours)) as { modprobe: Record<string, unknown> };
       expect(config.modprobe.moduleName).toBe('sfc');
       expect(config.modprobe).not.toHaveProperty('parameters');
@@ -380,8 +384,10 @@ describe('one reboot per node and boot', () => {
   }
 
   test('two of our modules without images: both pull, then the node reboots ONCE; the next boot loads both', async () => {
-    // ice's module image takes 200 s (2 s here) to pull; sfc has its images long before.
-    const node = poolNode(pool).slowPull(moduleImageOf(ICE), 200);
+    // ice's module image takes up to 200 s (2 s here) to pull, and is still pulling when sfc,
+    // which has its images long before, starts waiting: the pull ends once sfc sleeps between
+    // two looks at the other pull units, however fast or busy this machine is.
+    const node = poolNode(pool).slowPull(moduleImageOf(ICE), 200, `${pullUnitOf(sfc)} ExecStart`);
 
     const settled = await bootUntilSettled(node, merge(pool));
 

@@ -1,9 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import {
-  chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  accessSync, appendFileSync, chmodSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
+  statSync, symlinkSync, writeFileSync,
 } from 'fs';
 import { tmpdir } from 'os';
-import { dirname, join } from 'path';
+import { delimiter, dirname, join } from 'path';
 import { PULL_UNIT_SUFFIX, pullUnit, REPLACE_UNIT_SUFFIX, replaceUnit } from '../../src/boot';
 import { resolveMachineConfigOptions, ResolvedMachineConfigOptions as ValidatedMachineConfigOptions } from '../../src/machine-config';
 import { ProduceMachineConfigOptions } from '../../src/validation';
@@ -45,15 +46,25 @@ export const KERNEL = '5.14.0-284.59.1.el9_2.x86_64';
 export const NEXT_KERNEL = '5.14.0-427.13.1.el9_4.x86_64';
 export const WORKER_IMAGE = 'quay.io/edge-infrastructure/kernel-module-management-worker:latest';
 
+/** The first executable file named `command` on PATH, as `command -v` finds it (without starting a shell). */
 function which(command: string): string {
-  const found = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { encoding: 'utf8' });
-  if (found.status !== 0) {
-    throw new Error(`${command} is not installed; the boot script tests need it`);
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '')) {
+    const path = join(dir, command);
+    try {
+      accessSync(path, constants.X_OK);
+      if (statSync(path).isFile()) {
+        return path;
+      }
+    } catch {
+      // Not here.
+    }
   }
-  return found.stdout.trim();
+  throw new Error(`${command} is not installed; the boot script tests need it`);
 }
 
 export const BASH = which('bash');
+/** Where the allowed real tools are, found when the first node is made. */
+let allowedRealPaths: Record<string, string> | undefined;
 
 /** Validated options, as the generator would use them. */
 export function moduleOptions(overrides: Partial<ProduceMachineConfigOptions> = {}): ValidatedMachineConfigOptions {
@@ -148,7 +159,7 @@ export class FakeNode {
     this.root = join(this.base, 'root');
     this.state = join(this.base, 'state');
     this.bin = join(this.base, 'bin');
-    for (const dir of [this.root, this.bin, join(this.state, 'knobs'), join(this.state, 'store'), join(this.state, 'registry')]) {
+    for (const dir of [this.root, this.bin, join(this.state, 'knobs'), join(this.state, 'store'), join(this.state, 'registry'), join(this.state, 'runs')]) {
       mkdirSync(dir, { recursive: true });
     }
     // A copy, so the tests do not depend on the file mode git checked out.
@@ -158,10 +169,12 @@ export class FakeNode {
     for (const tool of FAKED) {
       symlinkSync(fakebin, join(this.bin, tool));
     }
+    allowedRealPaths ??= Object.fromEntries(ALLOWED_REAL.map((tool) => [tool, which(tool)]));
     for (const tool of ALLOWED_REAL) {
-      symlinkSync(which(tool), join(this.bin, tool));
+      symlinkSync(allowedRealPaths[tool], join(this.bin, tool));
     }
     writeFileSync(join(this.state, 'calls.jsonl'), '');
+    writeFileSync(join(this.state, 'containers'), '');
     this.kernel = kernel;
     this.dispatcher('loaded inactive success');
   }
@@ -175,6 +188,10 @@ export class FakeNode {
   /** Makes the registry serve `image` with this root filesystem. */
   public publish(image: string, files: Tree): this {
     const dir = join(this.state, 'registry', encode(image));
+    // Local storage keeps no copy of an image's files (see fakebin.sh, store/<ref>).
+    if (this.hasImage(image) && JSON.stringify(readTree(dir)) !== JSON.stringify(sortedTree(files))) {
+      throw new Error(`${image} is in local storage already: publish other files for it before it is stored or pulled`);
+    }
     rmSync(dir, { recursive: true, force: true });
     writeTree(dir, files);
     return this;
@@ -196,11 +213,10 @@ export class FakeNode {
 
   /** Puts a published image straight into local storage, as an earlier pull would have. */
   public store(image: string): this {
-    const source = join(this.state, 'registry', encode(image));
-    if (!existsSync(source)) {
+    if (!existsSync(join(this.state, 'registry', encode(image)))) {
       throw new Error(`${image} is not published`);
     }
-    cpSync(source, join(this.state, 'store', encode(image)), { recursive: true });
+    writeFileSync(join(this.state, 'store', encode(image)), '');
     return this;
   }
 
@@ -211,8 +227,8 @@ export class FakeNode {
   /** Empties local storage, as something that wipes /var/lib/containers at boot would. */
   public wipeStorage(): void {
     rmSync(join(this.state, 'store'), { recursive: true, force: true });
-    rmSync(join(this.state, 'containers'), { recursive: true, force: true });
     mkdirSync(join(this.state, 'store'));
+    writeFileSync(join(this.state, 'containers'), '');
   }
 
   public failPulls(count: number): this {
@@ -232,11 +248,15 @@ export class FakeNode {
     return this.knob('pull-phantom', images.map((image) => `${image}\n`).join(''));
   }
 
-  /** A pull of `image` takes this many seconds (really slept, scaled like `sleep`; see sleepMs). */
-  public slowPull(image: string, seconds: number): this {
+  /**
+   * A pull of `image` takes this many seconds (really slept, scaled like `sleep`; see sleepMs),
+   * or, with `until` (a unit command such as `x-pull-kernel-module-image.service ExecStart`),
+   * ends as soon as that command has called `sleep`.
+   */
+  public slowPull(image: string, seconds: number, until?: string): this {
     const file = join(this.state, 'knobs', 'pull-slow');
     const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    return this.knob('pull-slow', `${before}${seconds} ${image}\n`);
+    return this.knob('pull-slow', `${before}${seconds} ${image}${until === undefined ? '' : ` ${until}`}\n`);
   }
 
   public workerExits(status: number): this {
@@ -273,36 +293,46 @@ export class FakeNode {
 
   /** Existing containers, by name. */
   public containers(): string[] {
-    const dir = join(this.state, 'containers');
-    return existsSync(dir) ? readdirSync(dir).sort() : [];
+    return readFileSync(join(this.state, 'containers'), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split(' ')[0])
+      .sort();
   }
 
   /** Makes a container exist, as a boot that was cut short would leave it. */
   public leaveContainer(name: string, image: string): this {
-    writeTree(join(this.state, 'containers'), { [name]: `${image}\n` });
+    appendFileSync(join(this.state, 'containers'), `${name} ${image}\n`);
     return this;
   }
 
   public calls(): Call[] {
-    return readFileSync(join(this.state, 'calls.jsonl'), 'utf8')
+    const text = readFileSync(join(this.state, 'calls.jsonl'), 'utf8');
+    // While pull units run side by side, a fake may be appending its line as this reads: a line
+    // that crosses a page boundary can show up half written. Only whole lines count.
+    return text.slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as Call);
   }
 
-  /** What the n-th `podman run` (1-based) saw: the worker config and its /tmp. */
-  public workerRun(n: number): { config: string; tmp: string[]; tmpDir: string } {
-    const dir = join(this.state, 'runs', String(n));
-    if (!existsSync(dir)) {
+  /** What the n-th `podman run` (1-based) saw: the worker config and its /tmp (sorted paths, and each file's contents). */
+  public workerRun(n: number): { config: string; tmp: string[]; tmpFiles: Tree } {
+    const run = join(this.state, 'runs', String(n));
+    if (!existsSync(`${run}.run`)) {
       throw new Error(`there was no podman run #${n}`);
     }
-    const tmpDir = join(dir, 'tmp');
-    return { config: readFileSync(join(dir, 'config.yaml'), 'utf8'), tmp: listTree(tmpDir), tmpDir };
+    const tmpFiles: Tree = {};
+    const snapshot = existsSync(`${run}.tmp.jsonl`) ? readFileSync(`${run}.tmp.jsonl`, 'utf8') : '';
+    for (const line of snapshot.split('\n').filter((l) => l !== '')) {
+      const file = JSON.parse(line) as { path: string; contents: string };
+      tmpFiles[file.path] = file.contents;
+    }
+    return { config: readFileSync(`${run}.config.yaml`, 'utf8'), tmp: Object.keys(tmpFiles).sort(), tmpFiles };
   }
 
   public workerRunCount(): number {
-    const dir = join(this.state, 'runs');
-    return existsSync(dir) ? readdirSync(dir).length : 0;
+    return readdirSync(join(this.state, 'runs')).filter((name) => name.endsWith('.run')).length;
   }
 
   public stateDir(options: ValidatedMachineConfigOptions): string {
@@ -471,6 +501,13 @@ export class FakeNode {
 
   /** Makes the fake sleep really sleep this many milliseconds per second asked for. */
   public sleepMs(perSecond: number): this {
+    const sleeper = join(this.state, 'sleeper');
+    if (!existsSync(sleeper)) {
+      const made = spawnSync('mkfifo', [sleeper], { encoding: 'utf8' });
+      if (made.status !== 0) {
+        throw new Error(`mkfifo ${sleeper} failed: ${made.stderr}${made.error?.message ?? ''}`);
+      }
+    }
     return this.knob('sleep-ms', `${perSecond}\n`);
   }
 
@@ -478,12 +515,8 @@ export class FakeNode {
   public workerRuns(): Array<{ process: string | undefined; config: string }> {
     const runs: Array<{ process: string | undefined; config: string }> = [];
     for (let n = 1; n <= this.workerRunCount(); n++) {
-      const dir = join(this.state, 'runs', String(n));
-      const processFile = join(dir, 'process');
-      runs.push({
-        process: existsSync(processFile) ? readFileSync(processFile, 'utf8').trim() : undefined,
-        config: this.workerRun(n).config,
-      });
+      const madeBy = readFileSync(join(this.state, 'runs', `${n}.run`), 'utf8').trim();
+      runs.push({ process: madeBy === '' ? undefined : madeBy, config: this.workerRun(n).config });
     }
     return runs;
   }
@@ -524,24 +557,29 @@ export function encode(image: string): string {
   return image.replace(/%/g, '%25').replace(/\//g, '%2F').replace(/:/g, '%3A').replace(/@/g, '%40');
 }
 
+/** Every file below `dir` with its contents, by sorted relative path. */
+function readTree(dir: string, prefix = ''): Tree {
+  const tree: Tree = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      Object.assign(tree, readTree(join(dir, entry.name), `${prefix}${entry.name}/`));
+    } else {
+      tree[`${prefix}${entry.name}`] = readFileSync(join(dir, entry.name), 'utf8');
+    }
+  }
+  return sortedTree(tree);
+}
+
+function sortedTree(files: Tree): Tree {
+  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 export function writeTree(dir: string, files: Tree): void {
   for (const [path, contents] of Object.entries(files)) {
     const file = join(dir, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, contents);
   }
-}
-
-/** Every file below `dir`, as sorted relative paths. */
-export function listTree(dir: string, prefix = ''): string[] {
-  if (!existsSync(dir)) {
-    return [];
-  }
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory()
-      ? listTree(join(dir, entry.name), `${prefix}${entry.name}/`)
-      : [`${prefix}${entry.name}`]))
-    .sort();
 }
 
 export function podmanCalls(run: RunResult | Call[]): string[][] {

@@ -85,7 +85,7 @@ test('load with firmware: worker config, module tree and firmware under /tmp, fi
     `opt/lib/modules/${KERNEL}/ice.ko`,
     `opt/lib/modules/${KERNEL}/modules.dep`,
   ]);
-  expect(readFileSync(join(seen.tmpDir, `opt/lib/modules/${KERNEL}/ice.ko`), 'utf8'))
+  expect(seen.tmpFiles[`opt/lib/modules/${KERNEL}/ice.ko`])
     .toBe(moduleImageFiles(iceWithFirmware, KERNEL)[`opt/lib/modules/${KERNEL}/ice.ko`]);
   expect(existsSync(join(node.root, 'var/lib/firmware'))).toBe(true);
   expect(run.lines).toEqual([

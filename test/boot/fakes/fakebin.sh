@@ -7,9 +7,14 @@
 # node's state lives in files under $FAKE_STATE so that it survives between script runs
 # (several boots) and the harness can steer faults by writing them:
 #   registry/<ref>/      root filesystem of each image the registry serves
-#   store/<ref>/         local podman storage: an image exists when its directory does
-#   containers/<name>    a container that exists, holding its image reference
-#   runs/<n>/            what the n-th `podman run` saw: tmp/ and config.yaml
+#   store/<ref>          local podman storage: an image exists when this (empty) file does;
+#                        its files are those the registry serves (a test never republishes
+#                        an image it has stored), so a pull copies nothing
+#   containers           one line `<name> <image>` per container that exists
+#   runs/<n>.run         the n-th `podman run`: holds the unit command that made it (FAKE_PROCESS,
+#                        empty without one); runs/<n>.tmp.jsonl (each file's path and
+#                        contents) and runs/<n>.config.yaml are what it saw at /tmp and
+#                        /etc/kmm-worker/config.yaml
 #   knobs/kernel         what `uname -r` prints
 #   knobs/pull-failures  how many pulls fail as if the registry were unreachable
 #   knobs/pull-hangs     how many pulls hang until they are killed
@@ -20,14 +25,23 @@
 #                        the last one repeated
 #   knobs/sleep-ms       milliseconds really slept per second asked for (absent: none), so
 #                        that scripts running side by side make progress while one waits
-#   knobs/pull-slow      lines of `<seconds> <image>`: a pull of that image takes that long
-#                        (slept like `sleep`, so scaled by sleep-ms)
+#   knobs/pull-slow      lines of `<seconds> <image> [<command>]`: a pull of that image takes
+#                        that long (slept like `sleep`, so scaled by sleep-ms); with a unit
+#                        command (a FAKE_PROCESS), it ends early once that command has called
+#                        `sleep`, i.e. is waiting for something
+#   sleeper              a FIFO nobody writes (the harness makes it with knobs/sleep-ms): a
+#                        read on it with a timeout sleeps without starting a process
 #   units/<unit>         `ActiveState MainPID Job` of a unit the harness runs (Job: `waiting`
 #                        or `running` for a start job, `-` for none); what `systemctl show`,
 #                        `list-units` and `list-jobs` answer for units other than the dispatcher
 #   reboot-requested     written by `reboot`, so the harness can stop the boot
 # <ref> is the image reference with "%", "/", ":" and "@" percent-encoded.
 # With FAKE_PROCESS set (the harness names the unit command that runs), each call records it.
+#
+# The boot tests call these fakes thousands of times, and where they run a fork or an exec
+# can cost 10 ms: so the fakes use bash builtins only and hand strings back in REPLY rather
+# than through command substitutions (each a fork). The only processes they start copy image
+# trees (cp, mkdir) or hang (sleep).
 set -euo pipefail
 export LC_ALL=C
 PATH=/usr/bin:/bin
@@ -36,10 +50,13 @@ state="${FAKE_STATE:?the harness must set FAKE_STATE}"
 tool="${0##*/}"
 knobs="${state}/knobs"
 
+# Sets REPLY to $1 as a JSON string.
 json_string() {
   local s="$1" out="" c i
   s="${s//\\/\\\\}"
   s="${s//\"/\\\"}"
+  s="${s//$'\n'/\\n}"
+  s="${s//$'\t'/\\t}"
   if [[ "${s}" == *[$'\x01'-$'\x1f']* ]]; then
     for ((i = 0; i < ${#s}; i++)); do
       c="${s:i:1}"
@@ -50,19 +67,22 @@ json_string() {
     done
     s="${out}"
   fi
-  printf '"%s"' "${s}"
+  REPLY="\"${s}\""
 }
 
 record() {
   local line arg sep=""
-  line="{\"tool\":$(json_string "${tool}"),\"argv\":["
+  json_string "${tool}"
+  line="{\"tool\":${REPLY},\"argv\":["
   for arg in "$@"; do
-    line+="${sep}$(json_string "${arg}")"
+    json_string "${arg}"
+    line+="${sep}${REPLY}"
     sep=","
   done
   line+="]"
   if [[ -n "${FAKE_PROCESS:-}" ]]; then
-    line+=",\"process\":$(json_string "${FAKE_PROCESS}")"
+    json_string "${FAKE_PROCESS}"
+    line+=",\"process\":${REPLY}"
   fi
   printf '%s}\n' "${line}" >>"${state}/calls.jsonl"
 }
@@ -72,28 +92,90 @@ fail() {
   exit 125
 }
 
+# Sets REPLY to the whole contents of file $1, as `cat` would print them.
+slurp() {
+  REPLY=""
+  IFS= read -r -d '' REPLY <"$1" || true
+}
+
+# Sets REPLY to image reference $1 as a file name.
 encode() {
   local s="${1//%/%25}"
   s="${s//\//%2F}"
   s="${s//:/%3A}"
-  printf '%s' "${s//@/%40}"
+  REPLY="${s//@/%40}"
 }
+
+# Sets REPLY to the file that marks image $1 as in local storage.
+stored() {
+  encode "$1"
+  REPLY="${state}/store/${REPLY}"
+}
+
+# Really sleeps $1 milliseconds.
+nap() {
+  local seconds
+  printf -v seconds '%d.%03d' "$(($1 / 1000))" "$(($1 % 1000))"
+  [[ -p "${state}/sleeper" ]] || fail "fake sleep: ${state}/sleeper is not a FIFO"
+  # Nobody writes the FIFO, so the read ends when its timeout does.
+  read -r -t "${seconds}" <>"${state}/sleeper" || true
+}
+
+# Sets REPLY to what `sleep $1` is worth here, in milliseconds: knobs/sleep-ms per second.
+scaled_ms() {
+  local per_second=""
+  read -r per_second <"${knobs}/sleep-ms" || true
+  REPLY=$((10#$1 * per_second))
+}
+
+# Sleeps what `sleep N` is worth here.
+real_sleep() {
+  scaled_ms "$1"
+  nap "${REPLY}"
+}
+
+record "$@"
+
+# Bash reads a script one command at a time, so a call parses this file only down to the
+# section that answers it: the calls made most often come first and need the least code.
+case "${tool}" in
+  uname)
+    [[ "$*" == "-r" ]] || fail "fake uname: only -r is expected"
+    slurp "${knobs}/kernel"
+    printf '%s' "${REPLY}"
+    exit 0
+    ;;
+  sleep)
+    [[ $# -eq 1 && "$1" =~ ^[0-9]+$ ]] || fail "fake sleep: expected whole seconds"
+    if [[ -f "${knobs}/sleep-ms" ]]; then
+      real_sleep "$1"
+    fi
+    exit 0
+    ;;
+  reboot)
+    printf '%s\n' "${FAKE_PROCESS:-reboot}" >>"${state}/reboot-requested"
+    exit 0
+    ;;
+  sync) exit 0 ;;
+  podman)
+    if [[ "${1:-}" == image ]]; then
+      [[ "${2:-}" == exists && $# -eq 3 ]] || fail "fake podman image: only 'exists IMAGE' is expected"
+      stored "$3"
+      if [[ -f "${REPLY}" ]]; then
+        exit 0
+      fi
+      exit 1
+    fi
+    ;;
+esac
 
 # Consumes one unit of a counter knob; succeeds while the counter was positive.
 take() {
-  local file="${knobs}/$1" n
+  local file="${knobs}/$1" n=""
   [[ -f "${file}" ]] || return 1
-  n="$(<"${file}")"
+  read -r n <"${file}" || true
   ((n > 0)) || return 1
   printf '%s\n' "$((n - 1))" >"${file}"
-}
-
-# Sleeps what `sleep N` is worth here: N times knobs/sleep-ms milliseconds.
-real_sleep() {
-  local ms seconds
-  ms=$((10#$1 * $(<"${knobs}/sleep-ms")))
-  printf -v seconds '%d.%03d' "$((ms / 1000))" "$((ms % 1000))"
-  sleep "${seconds}"
 }
 
 # Replaces this process, so that a signal sent to it (timeout, systemd) reaches the sleep.
@@ -101,17 +183,79 @@ hang() {
   exec sleep 3600
 }
 
-image_dir() {
-  printf '%s/store/%s' "${state}" "$(encode "$1")"
+require_image() {
+  stored "$1"
+  [[ -f "${REPLY}" ]] || fail "$1: image not known"
 }
 
-require_image() {
-  [[ -d "$(image_dir "$1")" ]] || fail "$1: image not known"
+# Sets REPLY to the image of container $1; fails when there is no such container.
+container_image() {
+  local name image
+  [[ -f "${state}/containers" ]] || return 1
+  while read -r name image; do
+    if [[ "${name}" == "$1" ]]; then
+      REPLY="${image}"
+      return 0
+    fi
+  done <"${state}/containers"
+  return 1
+}
+
+add_container() {
+  printf '%s %s\n' "$1" "$2" >>"${state}/containers"
+}
+
+remove_container() {
+  local name image kept=()
+  while read -r name image; do
+    if [[ "${name}" != "$1" ]]; then
+      kept+=("${name} ${image}")
+    fi
+  done <"${state}/containers"
+  if ((${#kept[@]} > 0)); then
+    printf '%s\n' "${kept[@]}" >"${state}/containers"
+  else
+    : >"${state}/containers"
+  fi
 }
 
 require_free_name() {
-  [[ ! -e "${state}/containers/$1" ]] ||
+  ! container_image "$1" ||
     fail "creating container storage: the container name \"$1\" is already in use; you must remove that container to be able to reuse that name: that name is already in use"
+}
+
+# Succeeds when knobs/pull-phantom lists image $1 or `*`.
+phantom() {
+  local file="${knobs}/pull-phantom" line
+  [[ -f "${file}" ]] || return 1
+  while IFS= read -r line || [[ -n "${line}" ]]; do
+    if [[ "${line}" == '*' || "${line}" == "$1" ]]; then
+      return 0
+    fi
+  done <"${file}"
+  return 1
+}
+
+# Sleeps what `sleep $1` is worth, or less: until unit command $2, if given, has called sleep.
+slow_pull() {
+  local left line label
+  scaled_ms "$1"
+  left="${REPLY}"
+  if [[ -z "$2" ]]; then
+    nap "${left}"
+    return 0
+  fi
+  json_string "$2"
+  label="${REPLY}"
+  while ((left > 0)); do
+    while IFS= read -r line; do
+      if [[ "${line}" == '{"tool":"sleep",'*",\"process\":${label}}" ]]; then
+        return 0
+      fi
+    done <"${state}/calls.jsonl"
+    nap 10
+    left=$((left - 10))
+  done
 }
 
 podman_pull() {
@@ -131,11 +275,11 @@ podman_pull() {
   if take pull-hangs; then
     hang
   fi
-  local registry_host="${image%%/*}" seconds slow_image
+  local registry_host="${image%%/*}" seconds slow_image until
   if [[ -f "${knobs}/pull-slow" && -f "${knobs}/sleep-ms" ]]; then
-    while read -r seconds slow_image; do
+    while read -r seconds slow_image until; do
       if [[ "${slow_image}" == "${image}" ]]; then
-        real_sleep "${seconds}"
+        slow_pull "${seconds}" "${until}"
       fi
     done <"${knobs}/pull-slow"
   fi
@@ -143,20 +287,16 @@ podman_pull() {
     fail "initializing source docker://${image}: pinging container registry ${registry_host}: Get \"https://${registry_host}/v2/\": dial tcp: connect: connection refused"
   fi
   local source
-  source="${state}/registry/$(encode "${image}")"
+  encode "${image}"
+  source="${state}/registry/${REPLY}"
   [[ -d "${source}" ]] || fail "initializing source docker://${image}: reading manifest: manifest unknown"
-  if [[ -f "${knobs}/pull-phantom" ]] && grep -qxF -e '*' -e "${image}" "${knobs}/pull-phantom"; then
+  if phantom "${image}"; then
     printf 'sha256:%064d\n' 0
     return 0
   fi
-  mkdir -p "${state}/store"
-  # Pull units run side by side and may pull the same image: the image appears at once.
-  local partial
-  partial="${state}/store/.partial.$$"
-  cp -a "${source}" "${partial}"
-  if ! mv -T "${partial}" "$(image_dir "${image}")" 2>/dev/null; then
-    rm -rf "${partial}"
-  fi
+  [[ -d "${state}/store" ]] || mkdir -p "${state}/store"
+  stored "${image}"
+  : >"${REPLY}"
   printf 'sha256:%064d\n' 1
 }
 
@@ -174,8 +314,7 @@ podman_create() {
   [[ -n "${name}" && -n "${image}" ]] || fail "fake podman create: needs --name and an image"
   require_image "${image}"
   require_free_name "${name}"
-  mkdir -p "${state}/containers"
-  printf '%s\n' "${image}" >"${state}/containers/${name}"
+  add_container "${name}" "${image}"
   printf '%064d\n' 2
 }
 
@@ -184,15 +323,35 @@ podman_cp() {
   local source="$1" dest="$2"
   [[ "${source}" == *:/* ]] || fail "fake podman cp: only container-to-host copies are expected"
   local name="${source%%:*}" path="${source#*:}"
-  [[ -f "${state}/containers/${name}" ]] || fail "no container with name or ID \"${name}\" found: no such container"
+  container_image "${name}" || fail "no container with name or ID \"${name}\" found: no such container"
   local rootfs dir
-  rootfs="$(image_dir "$(<"${state}/containers/${name}")")"
+  encode "${REPLY}"
+  rootfs="${state}/registry/${REPLY}"
   # "dir/." copies the directory's contents, as podman cp does.
   [[ "${path}" == */. ]] || fail "fake podman cp: only DIR/. sources are expected"
   dir="${path%/.}"
   [[ -d "${rootfs}${dir}" ]] || fail "\"${dir}\" could not be found on container ${name}: no such file or directory"
   [[ -d "${dest}" ]] || fail "\"${dest}\" could not be found on the host: no such file or directory"
   cp -a "${rootfs}${dir}/." "${dest}/"
+}
+
+# Writes every file below directory $1 to file $2, one JSON line {"path":...,"contents":...}
+# each (path relative to $1): what the harness shows of it, without a cp process. Text files
+# only, which is all the test images hold (a bash string cannot hold a NUL byte).
+snapshot_tree() {
+  local dir="$1" file path lines=""
+  shopt -s globstar dotglob nullglob
+  for file in "${dir}"/**; do
+    if [[ -f "${file}" ]]; then
+      json_string "${file#"${dir}"/}"
+      path="${REPLY}"
+      slurp "${file}"
+      json_string "${REPLY}"
+      lines+="{\"path\":${path},\"contents\":${REPLY}}"$'\n'
+    fi
+  done
+  shopt -u globstar dotglob nullglob
+  printf '%s' "${lines}" >"$2"
 }
 
 podman_run() {
@@ -216,22 +375,24 @@ podman_run() {
     host_path="${volume%%:*}"
     [[ -e "${host_path}" ]] || fail "statfs ${host_path}: no such file or directory"
   done
-  mkdir -p "${state}/containers" "${state}/runs"
-  printf '%s\n' "${image}" >"${state}/containers/${name}"
+  add_container "${name}" "${image}"
 
-  local run_dir container_path
-  run_dir="${state}/runs/$(($(find "${state}/runs" -mindepth 1 -maxdepth 1 | wc -l) + 1))"
-  mkdir -p "${run_dir}"
-  if [[ -n "${FAKE_PROCESS:-}" ]]; then
-    printf '%s\n' "${FAKE_PROCESS}" >"${run_dir}/process"
-  fi
+  local runs="${state}/runs" n=1 container_path
+  [[ -d "${runs}" ]] || mkdir -p "${runs}"
+  while [[ -e "${runs}/${n}.run" ]]; do
+    n=$((n + 1))
+  done
+  printf '%s\n' "${FAKE_PROCESS:-}" >"${runs}/${n}.run"
   for volume in "${volumes[@]}"; do
     host_path="${volume%%:*}"
     container_path="${volume#*:}"
     container_path="${container_path%%:*}"
     case "${container_path}" in
-      /tmp) cp -a "${host_path}" "${run_dir}/tmp" ;;
-      /etc/kmm-worker/config.yaml) cp "${host_path}" "${run_dir}/config.yaml" ;;
+      /tmp) snapshot_tree "${host_path}" "${runs}/${n}.tmp.jsonl" ;;
+      /etc/kmm-worker/config.yaml)
+        slurp "${host_path}"
+        printf '%s' "${REPLY}" >"${runs}/${n}.config.yaml"
+        ;;
     esac
   done
 
@@ -240,11 +401,11 @@ podman_run() {
   fi
   local status=0
   if [[ -f "${knobs}/worker-exit" ]]; then
-    status="$(<"${knobs}/worker-exit")"
+    read -r status <"${knobs}/worker-exit" || true
   fi
   printf 'kmm-worker: %s exits with %s\n' "$*" "${status}"
   if [[ "${remove}" == true ]]; then
-    rm -f "${state}/containers/${name}"
+    remove_container "${name}"
   fi
   return "${status}"
 }
@@ -259,8 +420,8 @@ podman_rm() {
     esac
   done
   for name in "$@"; do
-    if [[ -e "${state}/containers/${name}" ]]; then
-      rm -f "${state}/containers/${name}"
+    if container_image "${name}"; then
+      remove_container "${name}"
     elif [[ "${ignore}" == false ]]; then
       fail "no container with name or ID \"${name}\" found: no such container"
     fi
@@ -271,10 +432,6 @@ fake_podman() {
   local command="${1:-}"
   shift || true
   case "${command}" in
-    image)
-      [[ "${1:-}" == exists && $# -eq 2 ]] || fail "fake podman image: only 'exists IMAGE' is expected"
-      [[ -d "$(image_dir "$2")" ]]
-      ;;
     pull) podman_pull "$@" ;;
     create) podman_create "$@" ;;
     cp) podman_cp "$@" ;;
@@ -284,16 +441,21 @@ fake_podman() {
   esac
 }
 
+if [[ "${tool}" == podman ]]; then
+  fake_podman "$@"
+  exit 0
+fi
+
 # `show` of NetworkManager-dispatcher.service, steered by knobs/dispatcher.
 show_dispatcher() {
   local properties=("$@")
-  local file="${knobs}/dispatcher" line load active result
+  local file="${knobs}/dispatcher" lines=() load active result
   [[ -f "${file}" ]] || fail "fake systemctl: the test did not set the dispatcher state"
-  IFS= read -r line <"${file}"
-  if (($(wc -l <"${file}") > 1)); then
-    sed -i 1d "${file}"
+  mapfile -t lines <"${file}"
+  if ((${#lines[@]} > 1)); then
+    printf '%s\n' "${lines[@]:1}" >"${file}"
   fi
-  read -r load active result <<<"${line}"
+  read -r load active result <<<"${lines[0]:-}"
   # systemctl prints properties in its own order, not in the order they were asked for.
   local property
   for property in Result ActiveState LoadState; do
@@ -319,16 +481,17 @@ read_unit() {
   fi
 }
 
-# The units the harness runs whose names match a `*suffix` pattern, sorted.
+# Sets matching to the units the harness runs whose names match a `*suffix` pattern, sorted.
 matching_units() {
   local pattern="$1" file name
   [[ "${pattern}" == \** ]] || fail "fake systemctl: only *SUFFIX patterns are expected, got ${pattern}"
+  matching=()
   [[ -d "${state}/units" ]] || return 0
   for file in "${state}/units"/*; do
     [[ -f "${file}" ]] || continue
     name="${file##*/}"
     if [[ "${name}" == *"${pattern#\*}" ]]; then
-      printf '%s\n' "${name}"
+      matching+=("${name}")
     fi
   done
 }
@@ -350,7 +513,7 @@ show_unit() {
 fake_systemctl() {
   local command="${1:-}"
   shift || true
-  local properties=() options=() args=()
+  local properties=() options=() args=() more=()
   while (($#)); do
     case "$1" in
       --property=*) IFS=, read -r -a more <<<"${1#--property=}"; properties+=("${more[@]}"); shift ;;
@@ -359,7 +522,7 @@ fake_systemctl() {
       *) args+=("$1"); shift ;;
     esac
   done
-  local unit sub job=0
+  local unit sub job=0 matching=()
   case "${command}" in
     show)
       ((${#options[@]} == 0 && ${#args[@]} == 1)) || fail "fake systemctl show: expected one unit and --property options"
@@ -372,7 +535,8 @@ fake_systemctl() {
     list-units)
       [[ "${options[*]}" == "--all --plain --no-legend" && ${#args[@]} -eq 1 ]] ||
         fail "fake systemctl list-units: expected --all --plain --no-legend PATTERN"
-      while read -r unit; do
+      matching_units "${args[0]}"
+      for unit in "${matching[@]}"; do
         read_unit "${unit}"
         case "${unit_active}" in
           activating) sub=start ;;
@@ -381,39 +545,26 @@ fake_systemctl() {
           *) sub=dead ;;
         esac
         printf '%s loaded %s %s %s\n' "${unit}" "${unit_active}" "${sub}" "Day 1 unit run by the test harness"
-      done < <(matching_units "${args[0]}")
+      done
       ;;
     list-jobs)
       [[ "${options[*]}" == "--no-legend" && ${#args[@]} -eq 1 ]] || fail "fake systemctl list-jobs: expected --no-legend PATTERN"
-      while read -r unit; do
+      matching_units "${args[0]}"
+      for unit in "${matching[@]}"; do
         read_unit "${unit}"
         job=$((job + 1))
         if [[ "${unit_job}" != - ]]; then
           printf '%s %s start %s\n' "${job}" "${unit}" "${unit_job}"
         fi
-      done < <(matching_units "${args[0]}")
+      done
       ;;
     *) fail "fake systemctl: unexpected command ${command}" ;;
   esac
 }
 
-record "$@"
-case "${tool}" in
-  podman) fake_podman "$@" ;;
-  uname)
-    [[ "$*" == "-r" ]] || fail "fake uname: only -r is expected"
-    cat "${knobs}/kernel"
-    ;;
-  systemctl) fake_systemctl "$@" ;;
-  sleep)
-    [[ $# -eq 1 && "$1" =~ ^[0-9]+$ ]] || fail "fake sleep: expected whole seconds"
-    if [[ -f "${knobs}/sleep-ms" ]]; then
-      real_sleep "$1"
-    fi
-    ;;
-  reboot)
-    printf '%s\n' "${FAKE_PROCESS:-reboot}" >>"${state}/reboot-requested"
-    ;;
-  sync) ;;
-  *) fail "fakebin.sh called as ${tool}" ;;
-esac
+if [[ "${tool}" == systemctl ]]; then
+  fake_systemctl "$@"
+  exit 0
+fi
+
+fail "fakebin.sh called as ${tool}"
