@@ -301,7 +301,9 @@ scenario('no unit leaves a process behind: wait-for-dispatcher.sh waits for a sy
 });
 
 scenario('mutation: the process-substitution wait-for-dispatcher.sh of cb76e57 leaves systemctl behind, and the check sees it', () => {
-  const old = readFileSync(join(__dirname, 'fixtures', 'wait-for-dispatcher.process-substitution.sh'), 'utf8');
+  // The interface-1 fixture holds the script as cb76e57 shipped it.
+  const old = readFileSync(join(__dirname, '..', 'fixtures', 'interface-v1', 'scripts', 'wait-for-dispatcher.sh'), 'utf8');
+  expect(old).toContain('done < <(systemctl show');
   const node = lingeringSystemctlNode('mutation-process-substitution', old);
 
   node.bootUntilPoweroff(1);
