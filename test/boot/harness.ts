@@ -638,17 +638,11 @@ export interface Pool {
   readonly units: readonly PoolUnit[];
 }
 
-export interface CommandRun {
+export interface CommandRun extends Omit<RunResult, 'script'> {
   /** `ExecStartPre` or `ExecStart`. */
   readonly directive: string;
   /** The command's path on the node. */
   readonly path: string;
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly lines: string[];
-  readonly calls: Call[];
 }
 
 export interface UnitRun {
