@@ -21,7 +21,7 @@ export type Command =
   | { readonly action: 'version' }
   | { readonly action: 'generate'; readonly options: ProduceMachineConfigOptions };
 
-interface FlagToken {
+export interface FlagToken {
   /** The name as typed, without dashes. */
   readonly name: string;
   /** Present when given as `-flag=value`. */
@@ -31,12 +31,12 @@ interface FlagToken {
 const BY_NAME = new Map<string, FlagSpec>(FLAGS.map((flag) => [flag.name, flag]));
 
 /** JSON quoting keeps every message on one line whatever the user typed. */
-function quote(text: string): string {
+export function quote(text: string): string {
   return JSON.stringify(text);
 }
 
 /** Splits `-name`, `--name`, `-name=value`, `--name=value`; anything else is not a flag. */
-function flagToken(arg: string): FlagToken | undefined {
+export function flagToken(arg: string): FlagToken | undefined {
   const match = /^--?([^-=][^=]*)(?:=([\s\S]*))?$/.exec(arg);
   if (!match) {
     return undefined;

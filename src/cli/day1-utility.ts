@@ -2,7 +2,8 @@
 import { readFileSync, writeSync } from 'fs';
 import { join } from 'path';
 import { parseArguments, UsageError } from './arguments';
-import { FLAGS, flagForField, PROGRAM, usage } from './flags';
+import type * as CheckImages from './check-images/command';
+import { CHECK_IMAGES_SUBCOMMAND, FLAGS, flagForField, PROGRAM, usage } from './flags';
 // Deep imports on purpose: the package index also loads cdk8s and constructs, which would
 // multiply start-up time for nothing the CLI uses.
 import type * as Generator from '../machine-config/generator';
@@ -46,7 +47,7 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-const processOutput: CliOutput = {
+export const processOutput: CliOutput = {
   stdout: (text) => writeAll(1, text),
   stderr: (text) => writeAll(2, text),
 };
@@ -154,5 +155,15 @@ if (require.main === module) {
   // the generator and js-yaml. Older Node lacks the function, and NODE_DISABLE_COMPILE_CACHE opts out.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require('module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-  process.exitCode = main(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === CHECK_IMAGES_SUBCOMMAND) {
+    // The registry client and the input readers load only for the subcommand.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { checkImages } = require('./check-images/command') as typeof CheckImages;
+    void checkImages(argv.slice(1), processOutput).then((status) => {
+      process.exitCode = status;
+    });
+  } else {
+    process.exitCode = main(argv);
+  }
 }

@@ -9,6 +9,9 @@ import { DEFAULT_WORKER_IMAGE, ProduceMachineConfigOptions } from '../validation
 
 export const PROGRAM = 'day1-utility';
 
+/** The one subcommand; its code is loaded only when it runs (src/cli/check-images). */
+export const CHECK_IMAGES_SUBCOMMAND = 'check-images';
+
 /** How the text of a flag becomes an option value. */
 export type FlagKind = 'string' | 'list' | 'parameters';
 
@@ -173,6 +176,11 @@ export function usage(): string {
     `  ${PROGRAM} --machine-config name --machine-config-pool mcpRef --image quay.io/project/repo \\`,
     '    --kernel-module testKernelModuleName --firmware-files-path /opt/lib/test/firmware \\',
     '    --in-tree-modules-to-remove it1,it2 > machineconfig.yaml',
+    '',
+    'Subcommand:',
+    `  ${PROGRAM} ${CHECK_IMAGES_SUBCOMMAND} FILE|FOLDER... --kernel-release RELEASE | --nodes FILE ...`,
+    `${INDENT}Asks the registries whether every Day 1 module image exists for the given kernel releases`,
+    `${INDENT}(before a cluster upgrade). See ${PROGRAM} ${CHECK_IMAGES_SUBCOMMAND} --help.`,
     '',
     'Exit status: 0 on success, 1 when a value is invalid (every invalid value is reported, one line each),',
     '2 when the command line is malformed.',

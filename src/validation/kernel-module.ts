@@ -91,6 +91,29 @@ function checkImageNameLength(field: string, image: string, name: string): void 
   }
 }
 
+/**
+ * KMM's `${KERNEL_FULL_VERSION}`: the image tag for a kernel release, as the boot scripts and
+ * KMM's worker compute it on the node (`uname -r` with one trailing `+` removed and every
+ * character outside `[A-Za-z0-9._-]` replaced by `_`, so `...aarch64+64k` → `...aarch64_64k`).
+ */
+export function kernelReleaseTag(kernelRelease: string): string {
+  return kernelRelease.replace(/\+$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/**
+ * A kernel release (`uname -r`) whose tag by `kernelReleaseTag` is a valid OCI tag, returned
+ * with that tag.
+ */
+export function checkKernelRelease(field: string, value: unknown): { readonly release: string; readonly tag: string } {
+  const release = requireNonEmpty(field, value);
+  const tag = kernelReleaseTag(release);
+  if (!new RegExp(`^${TAG}$`).test(tag)) {
+    throw new Day1ValidationError(field, release,
+      `must be a kernel release (uname -r) whose image tag ${JSON.stringify(tag)} is an OCI tag: at most 128 characters, not starting with "." or "-"`);
+  }
+  return { release, tag };
+}
+
 /** A Linux module name as modprobe and /sys/module know it. */
 export function checkKernelModuleName(field: string, value: unknown): string {
   const name = requireNonEmpty(field, value);
