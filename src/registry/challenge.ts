@@ -45,8 +45,8 @@ export function parseChallenges(header: string): Challenge[] {
       if (header[valueStart] === '"') {
         [value, valueStart] = quoted(header, valueStart);
       } else {
-        const token = TOKEN.exec(header.slice(valueStart));
-        value = token ? token[0] : '';
+        // Lenient: an unquoted value runs to the next comma or space, so an unquoted URL survives.
+        value = /^[^,\s]*/.exec(header.slice(valueStart))![0];
         valueStart += value.length;
       }
       challenges[challenges.length - 1].params[name[0].toLowerCase()] = value;

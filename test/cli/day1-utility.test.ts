@@ -1,9 +1,8 @@
 import { spawn } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { load } from 'js-yaml';
-import { CLI, FLAG_FORMS, flag, flags, requireBuiltCli, ROOT, runCli, runMain, runNode, staleLibFiles } from './run-cli';
+import { CLI, FLAG_FORMS, flag, flags, loadedModules, requireBuiltCli, ROOT, runCli, runMain, runNode, staleLibFiles } from './run-cli';
 import { produceMachineConfig } from '../../src/machine-config/generator';
 import { ProduceMachineConfigOptions } from '../../src/validation';
 import { REFERENCE_ARGS, REFERENCE_OPTIONS } from '../util/reference';
@@ -405,20 +404,6 @@ describe('day1-utility as a process (spawned)', () => {
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     expect(runCli(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
   });
-
-  /** Runs the CLI with a --require hook that records every loaded module when the process exits. */
-  function loadedModules(args: readonly string[]): { result: ReturnType<typeof runCli>; modules: string[] } {
-    const dir = mkdtempSync(join(tmpdir(), 'day1-cli-'));
-    try {
-      const hook = join(dir, 'hook.js');
-      const out = join(dir, 'modules.json');
-      writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`);
-      const result = runCli(args, ['--require', hook]);
-      return { result, modules: (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((m) => m !== hook) };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
 
   const PACKAGE_INDEX = join(ROOT, 'lib', 'index.js');
 

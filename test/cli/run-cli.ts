@@ -1,5 +1,6 @@
 import { spawnSync, SpawnSyncOptions } from 'child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { main } from '../../src/cli/day1-utility';
 
@@ -26,7 +27,7 @@ export function requireBuiltCli(): void {
 }
 
 /** What the CLI runs from src/, and is compiled or copied to lib/. */
-const CLI_SOURCES = ['boot', 'cli', 'ignition', 'machine-config', 'validation'];
+const CLI_SOURCES = ['boot', 'cli', 'cli/check-images', 'ignition', 'machine-config', 'registry', 'validation'];
 
 /**
  * Files of lib/ that are older than their source: the CLI then prints what an earlier src/
@@ -74,6 +75,20 @@ export function runNode(args: readonly string[], options: SpawnSyncOptions = {})
 /** `node [nodeArgs] lib/cli/day1-utility.js <args>`. */
 export function runCli(args: readonly string[], nodeArgs: readonly string[] = []): CliResult {
   return runNode([...nodeArgs, CLI, ...args]);
+}
+
+/** Runs the CLI with a --require hook that records every loaded module when the process exits. */
+export function loadedModules(args: readonly string[]): { result: CliResult; modules: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'day1-cli-'));
+  try {
+    const hook = join(dir, 'hook.js');
+    const out = join(dir, 'modules.json');
+    writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    const result = runCli(args, ['--require', hook]);
+    return { result, modules: (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((m) => m !== hook) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 
