@@ -4,9 +4,11 @@ import { join } from 'path';
 import { REFERENCE_ARGS } from '../test/util/reference';
 
 /*
- * day1-utility start-up against a bare `node -e ''`. Both are spawned the same way and
- * alternately, so machine noise (CPU frequency, page cache, other jobs) hits both series
- * alike; medians ignore the occasional outlier. The ratio is what we track: absolute
+ * day1-utility start-up against a bare `node -e ''`, with the reference arguments, and also for
+ * `--help` and `check-images --help` (the subcommand's modules must cost the top-level path
+ * nothing, and its own start-up stays visible). All are spawned the same way and in rotation,
+ * so machine noise (CPU frequency, page cache, other jobs) hits every series alike; medians
+ * ignore the occasional outlier. The ratio is what we track: absolute
  * milliseconds depend on the machine, the overhead over node itself does not.
  */
 
@@ -19,6 +21,21 @@ export const MIN_RUNS = 15;
 export const TARGET_RATIO = 1.5;
 export const AIM_RATIO = 1.2;
 
+/** Further commands timed in the same alternation: the top-level help, and the subcommand's. */
+export const EXTRA_COMMANDS: ReadonlyArray<{ readonly label: string; readonly args: readonly string[] }> = [
+  { label: 'day1-utility --help', args: ['--help'] },
+  { label: 'day1-utility check-images --help', args: ['check-images', '--help'] },
+];
+
+/** One extra command's figures. */
+export interface CommandFigures {
+  readonly label: string;
+  readonly medianMs: number;
+  /** medianMs / the node median. */
+  readonly ratio: number;
+  readonly samplesMs: readonly number[];
+}
+
 export interface CliStartupFigures {
   /** Runs of each command (the warm-up run is not counted). */
   readonly runs: number;
@@ -28,6 +45,8 @@ export interface CliStartupFigures {
   readonly ratio: number;
   readonly cliSamplesMs: readonly number[];
   readonly nodeSamplesMs: readonly number[];
+  /** EXTRA_COMMANDS, in order. */
+  readonly extra: readonly CommandFigures[];
 }
 
 function median(values: readonly number[]): number {
@@ -60,25 +79,24 @@ export function benchCliStartup(runs: number = DEFAULT_RUNS): CliStartupFigures 
   if (!existsSync(CLI_PATH)) {
     throw new Error(`${CLI_PATH} is missing: run \`npx projen compile && npx projen post-compile\` first`);
   }
-  const cliArgs = [CLI_PATH, ...REFERENCE_ARGS];
-  const nodeArgs = ['-e', ''];
-  timeSpawn(cliArgs);
-  timeSpawn(nodeArgs);
-  const cliSamplesMs: number[] = [];
-  const nodeSamplesMs: number[] = [];
+  // Index 0: node itself; 1: the reference arguments; then EXTRA_COMMANDS.
+  const commands = [['-e', ''], [CLI_PATH, ...REFERENCE_ARGS], ...EXTRA_COMMANDS.map((command) => [CLI_PATH, ...command.args])];
+  commands.forEach((args) => timeSpawn(args));
+  const samples: number[][] = commands.map(() => []);
   for (let i = 0; i < runs; i++) {
-    // Alternate which goes first so neither always benefits from the other's warm caches.
-    if (i % 2 === 0) {
-      cliSamplesMs.push(timeSpawn(cliArgs));
-      nodeSamplesMs.push(timeSpawn(nodeArgs));
-    } else {
-      nodeSamplesMs.push(timeSpawn(nodeArgs));
-      cliSamplesMs.push(timeSpawn(cliArgs));
+    // Rotate which goes first so that none always benefits from the others' warm caches.
+    for (let j = 0; j < commands.length; j++) {
+      const k = (i + j) % commands.length;
+      samples[k].push(timeSpawn(commands[k]));
     }
   }
+  const [nodeSamplesMs, cliSamplesMs, ...extraSamples] = samples;
   const cliMedianMs = median(cliSamplesMs);
   const nodeMedianMs = median(nodeSamplesMs);
-  return { runs, cliMedianMs, nodeMedianMs, ratio: cliMedianMs / nodeMedianMs, cliSamplesMs, nodeSamplesMs };
+  const extra = EXTRA_COMMANDS.map(({ label }, i) => ({
+    label, medianMs: median(extraSamples[i]), ratio: median(extraSamples[i]) / nodeMedianMs, samplesMs: extraSamples[i],
+  }));
+  return { runs, cliMedianMs, nodeMedianMs, ratio: cliMedianMs / nodeMedianMs, cliSamplesMs, nodeSamplesMs, extra };
 }
 
 /** A small Markdown table of the figures; the verdict is informative, never a failure. */
@@ -88,6 +106,7 @@ export function formatCliStartup(figures: CliStartupFigures): string {
     ["node -e ''", `${figures.nodeMedianMs.toFixed(1)} ms`],
     ['day1-utility (reference arguments)', `${figures.cliMedianMs.toFixed(1)} ms`],
     [`ratio (target ≤ ${TARGET_RATIO}, aim ${AIM_RATIO})`, `${figures.ratio.toFixed(2)} (${verdict})`],
+    ...figures.extra.map((command): [string, string] => [command.label, `${command.medianMs.toFixed(1)} ms (ratio ${command.ratio.toFixed(2)})`]),
   ];
   const width = Math.max(...rows.map(([label]) => label.length), 'CLI start-up'.length);
   const valueWidth = Math.max(...rows.map(([, value]) => value.length), `median of ${figures.runs} runs`.length);

@@ -45,6 +45,13 @@ function cliRows(figures: CliStartupFigures): Row[] {
       target: `≤ ${TARGET_RATIO} (aim ${AIM_RATIO})`,
       verdict: verdict(figures.ratio, TARGET_RATIO, AIM_RATIO),
     },
+    ...figures.extra.map((command) => ({
+      measure: `${command.label} (median; ratio to node ${command.ratio.toFixed(2)})`,
+      figure: ms(command.medianMs),
+      spread: range(command.samplesMs, ms),
+      target: '',
+      verdict: '',
+    })),
   ];
 }
 
