@@ -295,6 +295,32 @@ describe('open registry', () => {
     expect(result.stderr).toMatch(new RegExp(`UNKNOWN ${open.host}/day1/ice-driver:${K1} .*: TLS with ${open.host} failed`));
   });
 
+  withTools('missing wins over unknown: exit 1, both named', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const file = join(work, 'missing-and-unknown.yaml');
+    writeFileSync(file, produceMachineConfig({
+      machineConfigName: '99-worker-dead', machineConfigPoolRef: 'worker', kernelModuleImage: `${open.host}/day1/sfc-driver`,
+      kernelModuleName: 'sfc', workerImage: `${dead}/kmm/worker:v1`,
+    }));
+    const result = await run([file, '--kernel-release', K2, ...insecure(), '--insecure-registry', dead]);
+    expect(result.status).toBe(1);
+    expect(result.stderr.split('\n').map((line) => line.split(' ').slice(2, 4).join(' '))).toEqual([
+      `MISSING ${open.host}/day1/sfc-driver:${K2_TAG}`, `UNKNOWN ${dead}/kmm/worker:v1`, '',
+    ]);
+  });
+
+  withTools('a reader that went away does not change the exit status', async () => {
+    const status = await checkImages([inputs.formats['interface v2 (frozen fixture)'], '--kernel-release', K2, ...insecure()], {
+      stdout: () => {
+        throw new Error('EPIPE');
+      },
+      stderr: () => {
+        throw new Error('EPIPE');
+      },
+    });
+    expect(status).toBe(1);
+  });
+
   withTools('as a process: the table on stdout, exit 1 on a missing tag', async () => {
     const result = await spawnCli(['check-images', inputs.formats['interface v1 (frozen fixture)'], '--kernel-release', K2, ...insecure()]);
     expect(result.status).toBe(1);

@@ -168,7 +168,7 @@ export async function push(
   const digests = new Map<string, string>();
   for (const { refName, image } of images) {
     const destination = `docker://${registry}/${image}`;
-    await execFileAsync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:${refName}`, destination]);
+    await execFileAsync('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:${refName}`, destination]);
     const { stdout } = await execFileAsync('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${registry}/${image}`]);
     digests.set(`${registry}/${image}`, stdout.trim());
   }

@@ -90,9 +90,14 @@ async function checkAll(options: CheckImagesOptions, output: CheckImagesOutput):
   } finally {
     client.close();
   }
-  output.stdout(options.output === 'json' ? formatJson(results, releases) : formatTable(results));
-  output.stderr(problemLines(NAME, results));
-  return exitStatus(results);
+  const status = exitStatus(results);
+  try {
+    output.stdout(options.output === 'json' ? formatJson(results, releases) : formatTable(results));
+    output.stderr(problemLines(NAME, results));
+  } catch {
+    // The reader went away (`| head`): the exit status still says what was found.
+  }
+  return status;
 }
 
 /**
