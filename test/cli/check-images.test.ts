@@ -299,8 +299,11 @@ describe('open registry', () => {
     const dead = `127.0.0.1:${await freePort()}`;
     const file = join(work, 'missing-and-unknown.yaml');
     writeFileSync(file, produceMachineConfig({
-      machineConfigName: '99-worker-dead', machineConfigPoolRef: 'worker', kernelModuleImage: `${open.host}/day1/sfc-driver`,
-      kernelModuleName: 'sfc', workerImage: `${dead}/kmm/worker:v1`,
+      machineConfigName: '99-worker-dead',
+      machineConfigPoolRef: 'worker',
+      kernelModuleImage: `${open.host}/day1/sfc-driver`,
+      kernelModuleName: 'sfc',
+      workerImage: `${dead}/kmm/worker:v1`,
     }));
     const result = await run([file, '--kernel-release', K2, ...insecure(), '--insecure-registry', dead]);
     expect(result.status).toBe(1);
