@@ -25,6 +25,9 @@ const K2 = '5.14.0-570.el9.aarch64+64k';
 const K2_TAG = '5.14.0-570.el9.aarch64_64k';
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const OLD_WORKER = 'quay.io/edge-infrastructure/kernel-module-management-worker:latest';
+/** Every frozen interface version (interface-v1, -v2, ... as they are added): same modules, same images. */
+const INTERFACE_FIXTURES = readdirSync(FIXTURES).filter((name) => /^interface-v\d+$/.test(name)).sort();
+const interfaceFormat = (version: string) => `${version.replace('-v', ' v')} (frozen fixture)`;
 
 interface Run {
   readonly status: number;
@@ -99,7 +102,7 @@ function writeInputs(host: string): { dir: string; formats: Record<string, strin
   const rewrite = (text: string) => text
     .replace(/quay\.io\/example\/(ice|sfc)-driver/g, `${host}/day1/$1-driver`)
     .split(OLD_WORKER).join(`${host}/kmm/worker:v1`);
-  for (const version of ['interface-v1', 'interface-v2']) {
+  for (const version of INTERFACE_FIXTURES) {
     mkdirSync(join(dir, version));
     for (const name of readdirSync(join(FIXTURES, version)).filter((file) => file.endsWith('.yaml'))) {
       writeFileSync(join(dir, version, name), rewrite(readFileSync(join(FIXTURES, version, name), 'utf8')));
@@ -135,8 +138,7 @@ function writeInputs(host: string): { dir: string; formats: Record<string, strin
   return {
     dir,
     formats: {
-      'interface v1 (frozen fixture)': join(dir, 'interface-v1'),
-      'interface v2 (frozen fixture)': join(dir, 'interface-v2'),
+      ...Object.fromEntries(INTERFACE_FIXTURES.map((version) => [interfaceFormat(version), join(dir, version)])),
       'this release (generator)': join(dir, 'current.yaml'),
       'the KMM operator\'s rewrite (JSON)': join(dir, 'kmm-operator.json'),
       'KMM\'s day1-utility output': join(dir, 'kmm-day1-utility.yaml'),
@@ -164,8 +166,7 @@ function expectedRows(host: string, release: string, tag: string): Record<string
     ['kmmdrv', '99-worker-kmm-operator', 'worker', null, worker],
   ];
   return {
-    'interface v1 (frozen fixture)': oot,
-    'interface v2 (frozen fixture)': oot,
+    ...Object.fromEntries(INTERFACE_FIXTURES.map((version) => [interfaceFormat(version), oot])),
     'this release (generator)': current,
     'the KMM operator\'s rewrite (JSON)': operator,
     'KMM\'s day1-utility output': [
