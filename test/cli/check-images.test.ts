@@ -452,6 +452,19 @@ describe('TLS with a self-signed certificate', () => {
     expect(jsonImages(result).map((image) => image.digest)).toEqual([`${registry.host}/day1/ice-driver:${K1}`, `${registry.host}/kmm/worker:v1`].map(digestOf));
   });
 
+  withTools('the system bundle is trusted too ($SSL_CERT_FILE standing for the distribution\'s bundle)', async () => {
+    const saved = process.env.SSL_CERT_FILE;
+    process.env.SSL_CERT_FILE = certificate;
+    try {
+      const result = await run([inputs.formats['this release (generator)'], '--kernel-release', K1]);
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env.SSL_CERT_FILE;
+      else process.env.SSL_CERT_FILE = saved;
+    }
+  });
+
   withTools('refused without it: exit 3, the TLS failure and the remedy on stderr', async () => {
     const result = await run([inputs.formats['this release (generator)'], '--kernel-release', K1]);
     expect(result.status).toBe(3);
