@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { CLI, loadedModules, ROOT, runCli } from './run-cli';
@@ -197,6 +197,11 @@ describe('usage errors: exit 2, the message and a hint on stderr, nothing on std
     writeFileSync(join(dir, 'nodes.json'), JSON.stringify({ kind: 'List', items: [{ kind: 'Node', metadata: { name: 'n' }, status: {} }] }));
     writeFileSync(join(dir, 'auth.json'), '{"auths": []}');
     writeFileSync(join(dir, 'not-a-cert.pem'), 'hello\n');
+    // A folder whose files are no inputs: a README, a script, a dangling link named like YAML.
+    mkdirSync(join(dir, 'no-inputs'));
+    writeFileSync(join(dir, 'no-inputs', 'README.md'), 'kind: MachineConfig\n');
+    writeFileSync(join(dir, 'no-inputs', 'units.service'), '[Service]\nEnvironment=KERNEL_MODULE_IMAGE=r.io/a/b\n');
+    symlinkSync(join(dir, 'nowhere.yaml'), join(dir, 'no-inputs', 'dangling.yaml'));
     writeFileSync(join(dir, 'badmc.yaml'), 'kind: MachineConfig\nmetadata: {name: broken}\nspec: {config: {systemd: {units: [{enabled: true}]}}}\n');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -217,6 +222,8 @@ describe('usage errors: exit 2, the message and a hint on stderr, nothing on std
     ['missing file', () => [join(dir, 'nope.yaml'), '--kernel-release', 'k'], `cannot read ${JSON.stringify(join(dir, 'nope.yaml'))}: ENOENT`],
     ['not YAML', () => [join(dir, 'bad.yaml'), '--kernel-release', 'k'], new RegExp(`^${join(dir, 'bad.yaml')} is neither YAML nor JSON: `)],
     ['no Day 1 object', () => [join(dir, 'other.yaml'), '--kernel-release', 'k'], `no Day 1 MachineConfig or BootModuleConfig in ${JSON.stringify(join(dir, 'other.yaml'))}`],
+    ['a folder without inputs (other files and dangling links are skipped)', () => [join(dir, 'no-inputs'), '--kernel-release', 'k'],
+      `no Day 1 MachineConfig or BootModuleConfig in ${JSON.stringify(join(dir, 'no-inputs'))}`],
     ['a module image with a tag', () => [join(dir, 'tagged.yaml'), '--kernel-release', 'k'],
       new RegExp(`^${join(dir, 'tagged.yaml')}: MachineConfig "t": Invalid KERNEL_MODULE_IMAGE "r.io/a/b:v1": must not have a tag or digest`)],
     ['a malformed MachineConfig', () => [join(dir, 'badmc.yaml'), '--kernel-release', 'k'],

@@ -54,7 +54,10 @@ function filesOf(path: string): string[] {
   if (!stats.isDirectory()) return [path];
   return readdirSync(path).sort().flatMap((name) => {
     const child = join(path, name);
-    return statSync(child).isDirectory() ? filesOf(child) : EXTENSIONS.has(extname(name).toLowerCase()) ? [child] : [];
+    // A dangling link inside a folder is not an input: skipped, as the other non-YAML files are.
+    const kind = statSync(child, { throwIfNoEntry: false });
+    if (kind === undefined) return [];
+    return kind.isDirectory() ? filesOf(child) : EXTENSIONS.has(extname(name).toLowerCase()) ? [child] : [];
   });
 }
 
