@@ -97,7 +97,7 @@ function checkImageNameLength(field: string, image: string, name: string): void 
  * character outside `[A-Za-z0-9._-]` replaced by `_`, so `...aarch64+64k` → `...aarch64_64k`).
  */
 export function kernelReleaseTag(kernelRelease: string): string {
-  return kernelRelease.replace(/\+$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  return kernelRelease.replace(/\+$/, '').replace(/[^A-Za-z0-9._-]/gu, '_');
 }
 
 /**

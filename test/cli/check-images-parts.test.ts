@@ -1,10 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { gzipSync } from 'zlib';
 import { CLI, loadedModules, ROOT, runCli } from './run-cli';
 import { environmentAssignment } from '../../src/boot/systemd';
 import { checkImagesUsage, DEFAULT_TIMEOUT_SECONDS, parseCheckImagesArguments } from '../../src/cli/check-images/arguments';
 import { checkImages } from '../../src/cli/check-images/command';
+import { readModules } from '../../src/cli/check-images/inputs';
 import { environmentWords, unitEnvironment } from '../../src/cli/check-images/unit-environment';
 import { usage } from '../../src/cli/flags';
 import { produceMachineConfig } from '../../src/machine-config/generator';
@@ -305,5 +308,72 @@ describe('as a process (spawned)', () => {
     expect(modules.filter((m) => /[\\/]node_modules[\\/](cdk8s|cdk8s-plus-\d+|constructs)[\\/]/.test(m))).toEqual([]);
     expect(modules).not.toContain(libOf('index.js'));
     expect(modules.filter((m) => /[\\/]lib[\\/](constructs|imports)[\\/]/.test(m))).toEqual([]);
+  });
+});
+
+describe('readModules: units written as files (hand-written Butane)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'day1-check-images-files-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const unitText = (image: string, worker: string) => `[Unit]\nBefore=network-pre.target\n[Service]\nType=oneshot\nEnvironment="KERNEL_MODULE=ice" "KERNEL_MODULE_IMAGE=${image}"\nEnvironment=WORKER_IMAGE=${worker}\n`;
+  const machineConfig = (units: object[]) => ({
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfig',
+    metadata: { name: '99-worker-butane', labels: { 'machineconfiguration.openshift.io/role': 'worker' } },
+    spec: {
+      config: {
+        ignition: { version: '3.2.0' },
+        storage: {
+          files: [
+            {
+              path: '/etc/systemd/system/ice-load.service',
+              contents: { compression: 'gzip', source: `data:;base64,${gzipSync(unitText('r.io/day1/ice', 'r.io/kmm/worker:v1')).toString('base64')}` },
+            },
+            {
+              path: '/etc/systemd/system/ice-load.service.d/10-worker.conf',
+              contents: { source: `data:,${encodeURIComponent('[Service]\nEnvironment=WORKER_IMAGE=r.io/kmm/worker:v2\n')}` },
+            },
+            { path: '/etc/other.conf', contents: { source: 'data:,x' } },
+          ],
+        },
+        systemd: { units },
+      },
+    },
+  });
+
+  test('a gzip base64 unit file and a percent-encoded drop-in file are read, decoded by the pool model', () => {
+    const file = join(dir, 'files.json');
+    writeFileSync(file, JSON.stringify(machineConfig([{ name: 'ice-load.service', enabled: true }])));
+    expect(readModules([file])).toEqual([{
+      source: file, kind: 'MachineConfig', machineConfigName: '99-worker-butane', moduleName: 'ice', moduleImage: 'r.io/day1/ice', workerImage: 'r.io/kmm/worker:v2',
+    }]);
+  });
+
+  test('a unit\'s own contents win over the file of the same path (Ignition writes units after files)', () => {
+    const file = join(dir, 'both.json');
+    writeFileSync(file, JSON.stringify(machineConfig([{ name: 'ice-load.service', enabled: true, contents: unitText('r.io/day1/ice2', 'r.io/kmm/worker:v3') }])));
+    expect(readModules([file])).toEqual([{
+      source: file, kind: 'MachineConfig', machineConfigName: '99-worker-butane', moduleName: 'ice', moduleImage: 'r.io/day1/ice2', workerImage: 'r.io/kmm/worker:v2',
+    }]);
+  });
+});
+
+describe('the tag rule is the one the node runs', () => {
+  // The replace script's own lines (its sanitize function and the kernel_tag assignment), run by
+  // bash: check-images must ask for exactly the tag the node will pull.
+  const script = readFileSync(join(ROOT, 'src', 'boot', 'replace-kernel-module.sh'), 'utf8');
+  const sanitize = /^sanitize\(\) \{\n[\s\S]*?\n\}\n/m.exec(script)?.[0];
+  const assignment = /^kernel_tag=.*$/m.exec(script)?.[0];
+
+  test.each([
+    '5.14.0-284.59.1.el9_2.x86_64', '5.14.0-427.el9.aarch64+64k', '6.1.0++', '6.1.0+rt', 'a b\tc', 'ü-é/ß~x', '6.1-\u{1F600}+', '5.14.0-rt+x+', '',
+  ])('%j', (release) => {
+    expect(sanitize).toBeDefined();
+    expect(assignment).toBeDefined();
+    // stdin not a socket: bash would read ~/.bashrc when it thinks a remote shell daemon started it.
+    const bash = spawnSync('bash', ['--norc', '--noprofile', '-c', `${sanitize}kernel_release="$1"\n${assignment}\nprintf '%s' "\${kernel_tag}"`, 'bash', release],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C.UTF-8', PATH: process.env.PATH } });
+    expect(bash.stderr).toBe('');
+    expect(kernelReleaseTag(release)).toBe(bash.stdout);
   });
 });

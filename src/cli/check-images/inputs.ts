@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'fs';
 import { extname, join } from 'path';
 import { loadAll } from 'js-yaml';
 import { unitEnvironment } from './unit-environment';
-import { mergeMachineConfigs } from '../../machine-config/pool-merge';
+import { mergeMachineConfigs, MergedMachineConfigs } from '../../machine-config/pool-merge';
 import { Day1ValidationError, problemLine } from '../../validation/error';
 import { checkImageReference, checkKernelModuleImage, checkKernelRelease } from '../../validation/kernel-module';
 import { UsageError } from '../arguments';
@@ -13,7 +13,8 @@ import { UsageError } from '../arguments';
  * read by the library's pool model (mergeMachineConfigs), so its units, drop-ins and file
  * decoding are those the generator and the constructs check; the images come from the
  * environment the units give the scripts, which every writer of a Day 1 MachineConfig uses
- * (this library since interface 1, KMM's day1-utility and the KMM operator).
+ * (this library since interface 1, KMM's day1-utility and the KMM operator), whether the units
+ * come as `systemd.units` or as files.
  */
 
 /** One Day 1 module whose images must exist. */
@@ -96,13 +97,51 @@ function checked<T>(where: string, check: (field: string, value: unknown) => T, 
   }
 }
 
+interface UnitText {
+  readonly contents?: string;
+  readonly dropins: ReadonlyArray<{ readonly name: string; readonly contents?: string }>;
+}
+
+const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.service)$/;
+const DROPIN_FILE = /^\/etc\/systemd\/system\/([^/]+\.service)\.d\/([^/]+\.conf)$/;
+
+/**
+ * The units a node gets from one MachineConfig: `systemd.units`, and unit files and drop-ins
+ * written as `storage.files` under /etc/systemd/system (hand-written Butane does that), their
+ * data URLs decoded by the pool model. Ignition writes the units after the files, so a unit's
+ * own contents and drop-ins win over a file of the same path.
+ */
+function nodeUnits(merged: MergedMachineConfigs): UnitText[] {
+  const units = new Map<string, { contents?: string; dropins: Map<string, string | undefined> }>();
+  const unit = (name: string) => {
+    let state = units.get(name);
+    if (state === undefined) units.set(name, state = { dropins: new Map() });
+    return state;
+  };
+  for (const file of merged.files) {
+    const whole = UNIT_FILE.exec(file.path);
+    const dropin = DROPIN_FILE.exec(file.path);
+    if (whole) unit(whole[1]).contents = file.contents;
+    else if (dropin) unit(dropin[1]).dropins.set(dropin[2], file.contents);
+  }
+  for (const { name, contents, dropins } of merged.units) {
+    const state = unit(name);
+    if (contents !== undefined) state.contents = contents;
+    for (const dropin of dropins) if (dropin.contents !== undefined) state.dropins.set(dropin.name, dropin.contents);
+  }
+  return [...units.values()].map((state) => ({
+    contents: state.contents,
+    dropins: [...state.dropins].map(([name, contents]) => ({ name, contents })),
+  }));
+}
+
 /** The Day 1 modules of one MachineConfig: one per distinct module and worker image its units set. */
 function machineConfigModules(source: string, object: Record<string, any>): Day1Module[] {
   const name = isObject(object.metadata) && typeof object.metadata.name === 'string' ? object.metadata.name : '(no name)';
   const where = `${source}: MachineConfig ${JSON.stringify(name)}`;
-  let units;
+  let units: UnitText[];
   try {
-    units = mergeMachineConfigs([object]).units;
+    units = nodeUnits(mergeMachineConfigs([object]));
   } catch (error) {
     if (!(error instanceof Day1ValidationError)) throw error;
     throw new UsageError(`${where}: ${error.message.replace(/machineConfigs\[0\]\.?/g, '')}`);
