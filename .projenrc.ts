@@ -2,7 +2,8 @@ import { cdk8s, javascript, JsonFile } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
 
 const CDK8S_VERSION = '2.70.98';
-const CRD_DIR = '../shared/crds';
+// The CRDs the library targets, vendored unchanged from upstream (sources in crds/README.md).
+const CRD_DIR = 'crds';
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-kmm-day1',
@@ -80,7 +81,7 @@ project.eslint!.addOverride({
 project.testTask.reset('jest --ci --coverage=$(node -p "process.env.CI === \'true\' || process.env.CI === \'1\'")', { receiveArgs: true });
 project.testTask.spawn(project.eslint!.eslintTask);
 
-for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/']) {
+for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/', '/crds/']) {
   project.addPackageIgnore(pattern);
 }
 

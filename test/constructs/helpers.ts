@@ -3,7 +3,6 @@ import { IConstruct } from 'constructs';
 import { loadAll } from 'js-yaml';
 import { Day1KernelModule, Day1KernelModuleProps, IMachineConfigPool, KmmMachineConfigPool } from '../../src';
 import { crdViolations, schemaFor } from '../util/crd';
-import { crdsAvailable } from '../util/oracles';
 
 /** A synthesized Kubernetes object, as it lands in dist/. */
 export interface Manifest {
@@ -42,11 +41,11 @@ export function synthYaml(app: App): string {
   return app.synthYaml();
 }
 
-/** The API groups whose kinds come from ../shared/crds; everything else is a core Kubernetes kind. */
+/** The API groups whose kinds come from the CRDs in crds/; everything else is a core Kubernetes kind. */
 const CRD_GROUPS = ['machineconfiguration.openshift.io', 'kmm.sigs.x-k8s.io', 'argoproj.io', 'kustomize.toolkit.fluxcd.io', 'source.toolkit.fluxcd.io'];
 
 /**
- * Whether `manifest` is of a kind defined by a CRD in ../shared/crds. A kind of those groups
+ * Whether `manifest` is of a kind defined by a CRD in crds/. A kind of those groups
  * without a CRD there is an error, not a skip.
  */
 export function hasCrd(manifest: { apiVersion: string; kind: string }): boolean {
@@ -56,18 +55,14 @@ export function hasCrd(manifest: { apiVersion: string; kind: string }): boolean 
 }
 
 /**
- * The synthesized objects. Each object of a CRD kind is also checked against its CRD whenever
- * the CRDs are there, so no test synthesizes an object that the API server would reject or
- * prune; the conformance suite, through `withCrds()`, is what skips loudly or fails in CI
- * without them.
+ * The synthesized objects. Each object of a CRD kind is also checked against its CRD, so no test
+ * synthesizes an object that the API server would reject or prune.
  */
 export function synthManifests(app: App): Manifest[] {
   const manifests = loadAll(synthYaml(app)) as Manifest[];
-  if (crdsAvailable()) {
-    for (const manifest of manifests.filter(hasCrd)) {
-      expect({ object: `${manifest.kind} ${manifest.metadata.name}`, violations: crdViolations(manifest) })
-        .toEqual({ object: `${manifest.kind} ${manifest.metadata.name}`, violations: [] });
-    }
+  for (const manifest of manifests.filter(hasCrd)) {
+    expect({ object: `${manifest.kind} ${manifest.metadata.name}`, violations: crdViolations(manifest) })
+      .toEqual({ object: `${manifest.kind} ${manifest.metadata.name}`, violations: [] });
   }
   return manifests;
 }
