@@ -5,6 +5,10 @@ const CDK8S_VERSION = '2.70.98';
 // The CRDs the library targets, vendored unchanged from upstream (sources in crds/README.md).
 const CRD_DIR = 'crds';
 
+// Every jest config of the project (main, systemd tier, quick start) fails under CI=true when a
+// test was skipped: a green CI run means every test ran.
+const NO_SKIPPED_TESTS_REPORTER = '<rootDir>/test/util/no-skipped-tests-reporter.js';
+
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-kmm-day1',
   description:
@@ -48,6 +52,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       // src/ (jest would otherwise resolve the name to a possibly stale lib/). The subprocess
       // test in test/examples runs `cdk8s synth` against the built lib/.
       moduleNameMapper: { '^cdk8s-kmm-day1$': '<rootDir>/src' },
+      reporters: [new javascript.JestReporter(NO_SKIPPED_TESTS_REPORTER)],
     },
   },
   eslintOptions: {
@@ -189,6 +194,7 @@ new JsonFile(project, 'test/systemd/jest.config.json', {
     rootDir: '../..',
     testMatch: ['<rootDir>/test/systemd/**/*.systemd.ts'],
     testTimeout: 600_000,
+    reporters: ['default', NO_SKIPPED_TESTS_REPORTER],
     moduleNameMapper: { '^cdk8s-kmm-day1$': '<rootDir>/src' },
     transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
   },
@@ -210,6 +216,7 @@ new JsonFile(project, 'test/quickstart/jest.config.json', {
     rootDir: '../..',
     testMatch: ['<rootDir>/test/quickstart/**/*.quickstart.ts'],
     testTimeout: 900_000,
+    reporters: ['default', NO_SKIPPED_TESTS_REPORTER],
     transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
   },
 });
