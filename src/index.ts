@@ -10,6 +10,7 @@ export {
   KernelModuleHealthCheck,
   KmmMachineConfigPool,
   KmmModule,
+  KustomizeOutput,
   MaxUnavailable,
   SyncWave,
 } from './constructs';

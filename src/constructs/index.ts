@@ -16,5 +16,6 @@ export { KmmMachineConfigPool } from './kmm-machine-config-pool';
 export type { IMachineConfigPool, KmmMachineConfigPoolProps } from './kmm-machine-config-pool';
 export { KmmModule } from './kmm-module';
 export type { KmmModuleProps } from './kmm-module';
+export { KustomizeOutput } from './kustomize';
 export { MaxUnavailable } from './max-unavailable';
 export type { GitOpsObjectProps, ProtectedObjectProps, SyncWaveProps } from './props';
