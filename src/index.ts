@@ -1,4 +1,5 @@
 export {
+  AppValidation,
   ArgoCdApplication,
   BootModuleConfig,
   Day1KernelModule,

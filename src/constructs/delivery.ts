@@ -1,6 +1,7 @@
 import { ApiObject, App, Chart, Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Day1KernelModule } from './day1-kernel-module';
+import { appHasInvalidProps } from './deferred';
 import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from './gitops';
 import { KernelModuleHealthCheck } from './health-check';
 import { chartOf } from './ordering';
@@ -185,6 +186,7 @@ function isBootstrapObject(object: IConstruct, registered: Set<IConstruct>): boo
 }
 
 function bootstrapProblems(construct: IConstruct, prefix: string): string[] {
+  if (appHasInvalidProps(construct)) return [];
   const chart = chartOf(construct);
   if (chart === undefined) {
     return [`${prefix}must be in a Chart (a chart of its own, which no GitOps tool syncs)`];

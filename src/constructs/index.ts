@@ -1,3 +1,4 @@
+export { AppValidation } from './app-validation';
 export { ArgoCdApplication } from './argocd-application';
 export type { ArgoCdApplicationProps } from './argocd-application';
 export { BootModuleConfig } from './boot-module-config';

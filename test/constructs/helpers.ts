@@ -1,7 +1,8 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { loadAll } from 'js-yaml';
-import { Day1KernelModule, Day1KernelModuleProps, IMachineConfigPool, KmmMachineConfigPool } from '../../src';
+import { AppValidation, Day1KernelModule, Day1KernelModuleProps, IMachineConfigPool, KmmMachineConfigPool } from '../../src';
+import { Day1ValidationError, problemLine, ValidationProblem } from '../../src/validation';
 import { crdViolations, schemaFor } from '../util/crd';
 
 /** A synthesized Kubernetes object, as it lands in dist/. */
@@ -77,14 +78,50 @@ export function only(manifests: Manifest[], kind: string): Manifest {
   return found[0];
 }
 
-/** The error `fn` throws (fails the test when it throws none). */
+/**
+ * The error of `fn`: what it throws, or, for constructs with invalid props (which do not throw),
+ * the props problems of the app of the construct `fn` returns, as one Day1ValidationError (lines
+ * `<path>: Invalid <field> <value>: <rule>`), after checking that the app's synthesis fails with
+ * exactly these problems, each on a line of cdk8s's "Validation failed" error. Fails the test
+ * when there is neither.
+ */
 export function errorOf(fn: () => unknown): Error {
+  let result: unknown;
   try {
-    fn();
+    result = fn();
   } catch (e) {
     return e as Error;
   }
-  throw new Error('expected an error, none was thrown');
+  const construct = constructIn(result);
+  const problems = construct === undefined ? [] : AppValidation.problemsOf(construct);
+  if (problems.length === 0) throw new Error('expected an error, none was thrown');
+  expect(synthesisErrorLines(construct!)).toEqual(problems.map(synthesisLine));
+  return Day1ValidationError.of(problems);
+}
+
+/** A problem as cdk8s's validation error shows it: `[<construct path>] Invalid <field> <value>: <rule>`. */
+export function synthesisLine(problem: ValidationProblem): string {
+  return `[${problem.path}] ${problemLine({ ...problem, path: undefined })}`;
+}
+
+/** The problem lines of the error the synthesis of `scope`'s app fails with. */
+export function synthesisErrorLines(scope: IConstruct): string[] {
+  const app = scope.node.root as App;
+  let message: string | undefined;
+  try {
+    app.synthYaml();
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  const [head, ...lines] = (message ?? 'the synthesis did not fail').split('\n');
+  expect(head).toBe('Validation failed with the following errors:');
+  return lines.map((line) => line.replace(/^ {2}/, ''));
+}
+
+function constructIn(result: unknown): IConstruct | undefined {
+  if (Construct.isConstruct(result)) return result;
+  const module = (result as { module?: unknown } | undefined)?.module;
+  return Construct.isConstruct(module) ? module : undefined;
 }
 
 /** How often `needle` occurs in `haystack`. */
