@@ -1,4 +1,5 @@
-import { cdk8s, javascript, JsonFile } from 'projen';
+import { readFileSync } from 'fs';
+import { cdk8s, javascript, JsonFile, Version } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
 
 const CDK8S_VERSION = '2.70.98';
@@ -223,6 +224,48 @@ new JsonFile(project, 'test/quickstart/jest.config.json', {
 project.addTask('test:quickstart', {
   description: 'Create the README quick-start app from the packed library in a temporary folder, install it from the npm registry and synthesize it',
   steps: [{ exec: 'jest --config test/quickstart/jest.config.json --runInBand --ci', receiveArgs: true }],
+});
+
+// Releases, offline (release: false above: no workflow, nothing published from here). The version
+// lives in version.json, committed; projen's Version component bumps it from the conventional
+// commits since the last v* tag (commit-and-tag-version) and writes the release notes, which
+// projen's update-changelog step prepends to CHANGELOG.md. `npx projen release` does it all and
+// commits "chore(release): <version>"; then tag it: git tag v<version>.
+const RELEASE_VERSION_FILE = 'version.json';
+const version = new Version(project, {
+  versionInputFile: RELEASE_VERSION_FILE,
+  artifactsDirectory: project.artifactsDirectory,
+  versionrcOptions: {
+    types: [
+      { type: 'feat', section: 'Features' },
+      { type: 'fix', section: 'Bug Fixes' },
+      { type: 'perf', section: 'Performance' },
+      { type: 'docs', section: 'Documentation' },
+      { type: 'chore', hidden: true },
+      { type: 'test', hidden: true },
+      { type: 'refactor', hidden: true },
+    ],
+  },
+});
+// The version of package.json (and so of the packed tarball) is the released one, not projen's 0.0.0.
+project.package.addVersion(JSON.parse(readFileSync(RELEASE_VERSION_FILE, 'utf8')).version);
+// version.json keeps the released version: there is nothing to reset.
+project.removeTask(version.unbumpTask.name);
+project.addTask('release', {
+  description: `Bump ${RELEASE_VERSION_FILE} from the conventional commits since the last v* tag, prepend the release notes to CHANGELOG.md and commit both; publishes nothing`,
+  steps: [
+    { spawn: version.bumpTask.name },
+    { spawn: 'default' },
+    { exec: `git add ${RELEASE_VERSION_FILE} package.json` },
+    {
+      builtin: 'release/update-changelog',
+      env: {
+        CHANGELOG: `${project.artifactsDirectory}/${version.changelogFileName}`,
+        PROJECT_CHANGELOG_FILE: 'CHANGELOG.md',
+        VERSION_FILE: `${project.artifactsDirectory}/${version.versionFileName}`,
+      },
+    },
+  ],
 });
 
 project.synth();
