@@ -3,6 +3,9 @@ import { cdk8s, javascript, JsonFile, Version } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
 
 const CDK8S_VERSION = '2.70.98';
+/** The repository; the README's links and the changelog's commit links point into it. */
+const REPOSITORY_URL = 'https://example.invalid/cdk8s-kmm-day1.git';
+const REPOSITORY_WEB = REPOSITORY_URL.replace(/\.git$/, '');
 // The CRDs the library targets, vendored unchanged from upstream (sources in crds/README.md).
 const CRD_DIR = 'crds';
 
@@ -17,7 +20,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   keywords: ['cdk8s', 'openshift', 'kmm', 'kernel-module', 'machineconfig', 'gitops'],
   author: 'cdk8s-kmm-day1 maintainers',
   authorAddress: 'maintainers@example.invalid',
-  repositoryUrl: 'https://example.invalid/cdk8s-kmm-day1.git',
+  repositoryUrl: REPOSITORY_URL,
   license: 'Apache-2.0',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
@@ -230,12 +233,15 @@ project.addTask('test:quickstart', {
 // lives in version.json, committed; projen's Version component bumps it from the conventional
 // commits since the last v* tag (commit-and-tag-version) and writes the release notes, which
 // projen's update-changelog step prepends to CHANGELOG.md. `npx projen release` does it all and
-// commits "chore(release): <version>"; then tag it: git tag v<version>.
+// commits "chore(release): <version>"; then tag that commit v<version>: the next release starts
+// from the latest v* tag (projen's resolve-latest-tag writes its version into version.json first).
 const RELEASE_VERSION_FILE = 'version.json';
 const version = new Version(project, {
   versionInputFile: RELEASE_VERSION_FILE,
   artifactsDirectory: project.artifactsDirectory,
   versionrcOptions: {
+    commitUrlFormat: `${REPOSITORY_WEB}/commit/{{hash}}`,
+    compareUrlFormat: `${REPOSITORY_WEB}/compare/{{previousTag}}...{{currentTag}}`,
     types: [
       { type: 'feat', section: 'Features' },
       { type: 'fix', section: 'Bug Fixes' },
