@@ -1,7 +1,7 @@
-import { deferProblems, hasInvalidProps, placeholderName } from './deferred';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BootModuleConfig } from './boot-module-config';
+import { deferProblems, hasInvalidProps, placeholderName } from './deferred';
 import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy } from './gitops';
 import { KernelModuleHealthCheck } from './health-check';
 import { IMachineConfigPool } from './kmm-machine-config-pool';

@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { BUILT_IN_ROLES, claimObjectName, registerImportedPool, registerPool, WORKER_ROLE } from './conflicts';
-import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { deferProblems, placeholderName } from './deferred';
+import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { MaxUnavailable } from './max-unavailable';
 import { resolveMetadata } from './metadata';
 import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';

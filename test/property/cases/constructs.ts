@@ -1,6 +1,6 @@
 import { App, Chart, Yaml } from 'cdk8s';
-import * as fc from 'fast-check';
 import { IConstruct } from 'constructs';
+import * as fc from 'fast-check';
 import { AppValidation, BootModuleConfig, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, MaxUnavailable } from '../../../src';
 import { Day1ValidationError } from '../../../src/validation';
 import { dns1123Label, dns1123Subdomain, FIELD_VALUES, fieldValue, labelKey, labelValue, percentage, stringValue } from '../arbitraries';
