@@ -12,10 +12,11 @@ import { ValidationProblem } from '../validation';
  */
 export class AppValidation {
   /**
-   * Every props problem of the constructs of `scope`'s app (not only of `scope`), in construct
-   * tree order, each with `path`, `field`, `value` and `rule`; empty when all props are valid.
-   * Conflicts between constructs (two modules with one MachineConfig name, ...) are found at
-   * synthesis only.
+   * Every props problem of the constructs of the app that `scope` belongs to, in construct tree order.
+   *
+   * Each has `path`, `field`, `value` and `rule`; the list is empty when every prop is valid. It
+   * covers the whole app, not only `scope`. Conflicts between constructs (two modules with one
+   * MachineConfig name, ...) are found at synthesis only.
    */
   public static problemsOf(scope: IConstruct): ValidationProblem[] {
     return problemsOfApp(scope);
