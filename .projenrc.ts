@@ -238,6 +238,8 @@ project.addTask('test:quickstart', {
 const RELEASE_VERSION_FILE = 'version.json';
 const version = new Version(project, {
   versionInputFile: RELEASE_VERSION_FILE,
+  // 13.x needs Node.js 22; 12.x runs on the Node.js 20 the project supports.
+  bumpPackage: 'commit-and-tag-version@^12',
   artifactsDirectory: project.artifactsDirectory,
   versionrcOptions: {
     commitUrlFormat: `${REPOSITORY_WEB}/commit/{{hash}}`,
