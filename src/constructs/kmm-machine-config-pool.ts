@@ -3,12 +3,12 @@ import { Construct, IConstruct } from 'constructs';
 import { BUILT_IN_ROLES, claimObjectName, registerImportedPool, registerPool, WORKER_ROLE } from './conflicts';
 import { deferProblems, placeholderName } from './deferred';
 import { gitOpsPolicy, GitOpsStage } from './gitops';
-import { MaxUnavailable } from './max-unavailable';
+import { checkMaxUnavailable, MaxUnavailable } from './max-unavailable';
 import { resolveMetadata } from './metadata';
 import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
 import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../imports/machineconfigpool-machineconfiguration.openshift.io';
 import { ROLE_LABEL } from '../machine-config';
-import { checkDns1123Label, checkSelector, collectorFor, Day1ValidationError, optional, optionalBoolean, ProblemCollector } from '../validation';
+import { checkDns1123Label, checkSelector, collectorFor, optional, optionalBoolean, ProblemCollector } from '../validation';
 
 /** Properties of a `KmmMachineConfigPool`. */
 export interface KmmMachineConfigPoolProps extends ProtectedObjectProps {
@@ -134,7 +134,8 @@ export class KmmMachineConfigPool extends Construct implements IMachineConfigPoo
       problems.add('baseRole', baseRole, 'must differ from name: the pool applies the MachineConfigs of both roles');
     }
     const nodeSelector = poolNodeSelector(problems, name, props.nodeSelector);
-    const maxUnavailable = problems.check(() => checkMaxUnavailable('maxUnavailable', props.maxUnavailable));
+    const maxUnavailable = problems.check(() => (props.maxUnavailable === undefined
+      ? MaxUnavailable.fromNumber(1) : checkMaxUnavailable('maxUnavailable', props.maxUnavailable)));
     const paused = problems.check(() => optionalBoolean('paused', props.paused));
     const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.MACHINE_CONFIG_POOL, props, true));
     const metadata = problems.check(() => resolveMetadata('', props.metadata, { name, nameField: 'name', gitOps }));
@@ -207,13 +208,3 @@ function poolNodeSelector(problems: ProblemCollector, name: string | undefined, 
 /** The fields of KmmMachineConfigPoolProps in the order of the interface. */
 const POOL_FIELDS: readonly string[] = ['name', 'baseRole', 'nodeSelector', 'maxUnavailable', 'paused', ...PROTECTED_OBJECT_FIELDS];
 
-/** Duck-typed, because a second copy of this library in node_modules defeats `instanceof`. */
-function checkMaxUnavailable(field: string, value: MaxUnavailable | undefined): MaxUnavailable {
-  if (value === undefined) {
-    return MaxUnavailable.fromNumber(1);
-  }
-  if (value === null || typeof value !== 'object' || typeof value.amount !== 'number' || typeof value.isPercentage !== 'boolean') {
-    throw new Day1ValidationError(field, value, 'must be made with MaxUnavailable.fromNumber(n) or MaxUnavailable.fromString("n%")');
-  }
-  return value.isPercentage ? MaxUnavailable.fromString(`${value.amount}%`) : MaxUnavailable.fromNumber(value.amount);
-}
