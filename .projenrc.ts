@@ -90,7 +90,7 @@ project.eslint!.addOverride({
 project.testTask.reset('jest --ci --coverage=$(node -p "process.env.CI === \'true\' || process.env.CI === \'1\'")', { receiveArgs: true });
 project.testTask.spawn(project.eslint!.eslintTask);
 
-for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/', '/crds/']) {
+for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/', '/crds/', '/version.json']) {
   project.addPackageIgnore(pattern);
 }
 
