@@ -1,8 +1,17 @@
-import { cdk8s, javascript, JsonFile } from 'projen';
+import { readFileSync } from 'fs';
+import { cdk8s, javascript, JsonFile, Version } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
 
 const CDK8S_VERSION = '2.70.98';
-const CRD_DIR = '../shared/crds';
+/** The repository; the README's links and the changelog's commit links point into it. */
+const REPOSITORY_URL = 'https://example.invalid/cdk8s-kmm-day1.git';
+const REPOSITORY_WEB = REPOSITORY_URL.replace(/\.git$/, '');
+// The CRDs the library targets, vendored unchanged from upstream (sources in crds/README.md).
+const CRD_DIR = 'crds';
+
+// Every jest config of the project (main, systemd tier, quick start) fails under CI=true when a
+// test was skipped: a green CI run means every test ran.
+const NO_SKIPPED_TESTS_REPORTER = '<rootDir>/test/util/no-skipped-tests-reporter.js';
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-kmm-day1',
@@ -11,7 +20,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   keywords: ['cdk8s', 'openshift', 'kmm', 'kernel-module', 'machineconfig', 'gitops'],
   author: 'cdk8s-kmm-day1 maintainers',
   authorAddress: 'maintainers@example.invalid',
-  repositoryUrl: 'https://example.invalid/cdk8s-kmm-day1.git',
+  repositoryUrl: REPOSITORY_URL,
   license: 'Apache-2.0',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
@@ -47,6 +56,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       // src/ (jest would otherwise resolve the name to a possibly stale lib/). The subprocess
       // test in test/examples runs `cdk8s synth` against the built lib/.
       moduleNameMapper: { '^cdk8s-kmm-day1$': '<rootDir>/src' },
+      reporters: [new javascript.JestReporter(NO_SKIPPED_TESTS_REPORTER)],
     },
   },
   eslintOptions: {
@@ -80,7 +90,7 @@ project.eslint!.addOverride({
 project.testTask.reset('jest --ci --coverage=$(node -p "process.env.CI === \'true\' || process.env.CI === \'1\'")', { receiveArgs: true });
 project.testTask.spawn(project.eslint!.eslintTask);
 
-for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/']) {
+for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/', '/crds/', '/version.json']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -188,6 +198,7 @@ new JsonFile(project, 'test/systemd/jest.config.json', {
     rootDir: '../..',
     testMatch: ['<rootDir>/test/systemd/**/*.systemd.ts'],
     testTimeout: 600_000,
+    reporters: ['default', NO_SKIPPED_TESTS_REPORTER],
     moduleNameMapper: { '^cdk8s-kmm-day1$': '<rootDir>/src' },
     transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
   },
@@ -209,12 +220,60 @@ new JsonFile(project, 'test/quickstart/jest.config.json', {
     rootDir: '../..',
     testMatch: ['<rootDir>/test/quickstart/**/*.quickstart.ts'],
     testTimeout: 900_000,
+    reporters: ['default', NO_SKIPPED_TESTS_REPORTER],
     transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
   },
 });
 project.addTask('test:quickstart', {
   description: 'Create the README quick-start app from the packed library in a temporary folder, install it from the npm registry and synthesize it',
   steps: [{ exec: 'jest --config test/quickstart/jest.config.json --runInBand --ci', receiveArgs: true }],
+});
+
+// Releases, offline (release: false above: no workflow, nothing published from here). The version
+// lives in version.json, committed; projen's Version component bumps it from the conventional
+// commits since the last v* tag (commit-and-tag-version) and writes the release notes, which
+// projen's update-changelog step prepends to CHANGELOG.md. `npx projen release` does it all and
+// commits "chore(release): <version>"; then tag that commit v<version>: the next release starts
+// from the latest v* tag (projen's resolve-latest-tag writes its version into version.json first).
+const RELEASE_VERSION_FILE = 'version.json';
+const version = new Version(project, {
+  versionInputFile: RELEASE_VERSION_FILE,
+  // 13.x needs Node.js 22; 12.x runs on the Node.js 20 the project supports.
+  bumpPackage: 'commit-and-tag-version@^12',
+  artifactsDirectory: project.artifactsDirectory,
+  versionrcOptions: {
+    commitUrlFormat: `${REPOSITORY_WEB}/commit/{{hash}}`,
+    compareUrlFormat: `${REPOSITORY_WEB}/compare/{{previousTag}}...{{currentTag}}`,
+    types: [
+      { type: 'feat', section: 'Features' },
+      { type: 'fix', section: 'Bug Fixes' },
+      { type: 'perf', section: 'Performance' },
+      { type: 'docs', section: 'Documentation' },
+      { type: 'chore', hidden: true },
+      { type: 'test', hidden: true },
+      { type: 'refactor', hidden: true },
+    ],
+  },
+});
+// The version of package.json (and so of the packed tarball) is the released one, not projen's 0.0.0.
+project.package.addVersion(JSON.parse(readFileSync(RELEASE_VERSION_FILE, 'utf8')).version);
+// version.json keeps the released version: there is nothing to reset.
+project.removeTask(version.unbumpTask.name);
+project.addTask('release', {
+  description: `Bump ${RELEASE_VERSION_FILE} from the conventional commits since the last v* tag, prepend the release notes to CHANGELOG.md and commit both; publishes nothing`,
+  steps: [
+    { spawn: version.bumpTask.name },
+    { spawn: 'default' },
+    { exec: `git add ${RELEASE_VERSION_FILE} package.json` },
+    {
+      builtin: 'release/update-changelog',
+      env: {
+        CHANGELOG: `${project.artifactsDirectory}/${version.changelogFileName}`,
+        PROJECT_CHANGELOG_FILE: 'CHANGELOG.md',
+        VERSION_FILE: `${project.artifactsDirectory}/${version.versionFileName}`,
+      },
+    },
+  ],
 });
 
 project.synth();

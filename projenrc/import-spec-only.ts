@@ -11,8 +11,8 @@ import { dump, load } from 'js-yaml';
  * `operation` (the imperative "sync now" request that the controller clears once done), which
  * doubles the generated file and is never part of a manifest kept in Git.
  *
- * The reduced CRD is a temporary file, removed afterwards: the project keeps no copy of a CRD
- * (../shared/crds is the one source).
+ * The reduced CRD is a temporary file, removed afterwards: the vendored CRD in crds/ stays the one
+ * source, unchanged from upstream.
  *
  * Usage: ts-node projenrc/import-spec-only.ts <module name> <CRD file> <output dir>
  */

@@ -1,4 +1,5 @@
 export {
+  AppValidation,
   ArgoCdApplication,
   BootModuleConfig,
   Day1KernelModule,
@@ -10,6 +11,7 @@ export {
   KernelModuleHealthCheck,
   KmmMachineConfigPool,
   KmmModule,
+  KustomizeOutput,
   MaxUnavailable,
   SyncWave,
 } from './constructs';

@@ -1,11 +1,11 @@
 import { App, Chart, YamlOutputType } from 'cdk8s';
-import { writeKustomizations } from './kustomize';
 import {
   ArgoCdApplication,
   Day1KernelModule,
   FluxDelivery,
   HealthCheckToleration,
   KmmMachineConfigPool,
+  KustomizeOutput,
   MaxUnavailable,
   TolerationEffect,
   TolerationOperator,
@@ -111,14 +111,14 @@ export function buildApp(outdir?: string): Example {
 }
 
 /**
- * Synthesizes the app and writes the kustomization files.
+ * Synthesizes the app and writes the kustomization files: one per folder, and the root one that
+ * the Argo CD Application syncs, listing the stage folders only.
  *
  * @returns the output folder
  */
 export function synth(outdir?: string): string {
-  const { app, argoCd } = buildApp(outdir);
-  app.synth();
-  writeKustomizations(app.outdir, argoCd.stageFolders());
+  const { app } = buildApp(outdir);
+  KustomizeOutput.synth(app);
   return app.outdir;
 }
 

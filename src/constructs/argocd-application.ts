@@ -2,6 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ignoreEntryFor, RESPECT_IGNORE_DIFFERENCES } from './argocd-ignore-differences';
 import { claimObjectName } from './conflicts';
+import { deferProblems, placeholderName } from './deferred';
 import { checkControllerAccess, deliveryStages, handedOverMachineConfigs, registerBootstrap } from './delivery';
 import {
   controllerAccessOf,
@@ -155,7 +156,8 @@ export class ArgoCdApplication extends Construct {
   public readonly controllerAccess?: GitOpsControllerAccess;
 
   /**
-   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
+   * Invalid props do not throw here: `app.synth()` fails with the problems of every construct of
+   * the app, one line each (`[<path>] Invalid <field> <value>: <rule>`).
    */
   constructor(scope: Construct, id: string, props: ArgoCdApplicationProps) {
     super(scope, id);
@@ -169,9 +171,15 @@ export class ArgoCdApplication extends Construct {
     const server = problems.check(() => optional('destinationServer', props.destinationServer, `the cluster Argo CD runs in (${IN_CLUSTER})`, checkServerUrl));
     const finalizer = problems.check(() => optionalBoolean('resourcesFinalizer', props.resourcesFinalizer));
     const access = checkControllerAccess(problems, props, DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_ARGOCD_NAMESPACE);
-    problems.throwIfAny();
-    this.name = name!;
+    // Invalid props fail the app's synthesis with every construct's problems (see deferred.ts).
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
+    this.name = placeholder ?? name!;
     this.namespace = namespace ?? DEFAULT_ARGOCD_NAMESPACE;
+    if (placeholder !== undefined) {
+      this.apiObject = new ApiObject(this, 'Resource', { apiVersion: Application.GVK.apiVersion, kind: Application.GVK.kind, metadata: { name: placeholder } });
+      registerBootstrap(this, `ArgoCdApplication "${this.node.path}": `);
+      return;
+    }
     this.apiObject = new Application(this, 'Resource', {
       metadata: {
         name: this.name,

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { appHasInvalidProps } from './deferred';
 
 /*
  * After a hand-over the KMM operator rewrites `spec.config` of the Day 1 MachineConfig. An Argo
@@ -80,7 +81,7 @@ export function requireArgoCdIgnoreRule(owner: IConstruct, machineConfigName: st
     registries.set(root, created);
     root.node.addValidation({
       validate: () => {
-        created.problems = analyse(root, created.modules);
+        created.problems = appHasInvalidProps(root) ? new Map() : analyse(root, created.modules);
         return [];
       },
     });

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName, claimUnique } from './conflicts';
+import { deferProblems, placeholderName } from './deferred';
 import { gitOpsPolicy, GitOpsStage } from './gitops';
 import { resolveMetadata } from './metadata';
 import { GitOpsObjectProps } from './props';
@@ -107,7 +108,8 @@ export class BootModuleConfig extends Construct {
   public readonly apiObject: ApiObject;
 
   /**
-   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
+   * Invalid props do not throw here: `app.synth()` fails with the problems of every construct of
+   * the app, one line each (`[<path>] Invalid <field> <value>: <rule>`).
    */
   constructor(scope: Construct, id: string, props: BootModuleConfigProps) {
     super(scope, id);
@@ -128,16 +130,23 @@ export class BootModuleConfig extends Construct {
       defaultNamespace: BOOT_MODULE_CONFIG_NAMESPACE,
       gitOps,
     }));
-    problems.throwIfAny();
+    // Invalid props fail the app's synthesis with every construct's problems (see deferred.ts).
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
     // The Day 1 default worker image, never the operator's own (see workerImage).
-    const module = moduleWithDefaults(settings as KernelModuleSettings);
-    this.machineConfigName = machineConfigName!;
-    this.machineConfigPoolName = machineConfigPoolName!;
+    const module = moduleWithDefaults(placeholder === undefined
+      ? settings as KernelModuleSettings
+      : { kernelModuleName: placeholder, kernelModuleImage: `invalid/${placeholder}` });
+    this.machineConfigName = placeholder ?? machineConfigName!;
+    this.machineConfigPoolName = placeholder ?? machineConfigPoolName!;
     this.kernelModuleName = module.kernelModuleName;
     this.kernelModuleImage = module.kernelModuleImage;
     this.workerImage = module.workerImage;
-    this.name = metadata!.name!;
-    this.namespace = metadata!.namespace!;
+    this.name = placeholder ?? metadata!.name!;
+    this.namespace = placeholder === undefined ? metadata!.namespace! : BOOT_MODULE_CONFIG_NAMESPACE;
+    if (placeholder !== undefined) {
+      this.apiObject = new ApiObject(this, 'Resource', { apiVersion: kmm.BootModuleConfig.GVK.apiVersion, kind: kmm.BootModuleConfig.GVK.kind, metadata: { name: placeholder } });
+      return;
+    }
     this.apiObject = new kmm.BootModuleConfig(this, 'Resource', {
       metadata: metadata!,
       spec: {

@@ -10,6 +10,7 @@ import {
   ROLE_LABEL,
 } from '../machine-config';
 import { modprobeName } from '../validation';
+import { appHasInvalidProps } from './deferred';
 
 /*
  * Conflicts that only show once the whole app is built: two objects with one name (the
@@ -109,6 +110,8 @@ class AppRegistry {
     // changed since; the analysis runs again only when they did.
     root.node.addValidation({
       validate: () => {
+        // Invalid props (deferred.ts) are the problems to fix first; placeholders have no conflicts worth naming.
+        if (appHasInvalidProps(root)) return [];
         const before = this.scanned?.fingerprint;
         this.scanned = undefined;
         if (this.scan().fingerprint !== before) this.invalidate();
@@ -123,7 +126,7 @@ class AppRegistry {
     this.scanned = undefined;
     if (this.validated.has(owner)) return;
     this.validated.add(owner);
-    owner.node.addValidation({ validate: () => this.analyse().get(owner) ?? [] });
+    owner.node.addValidation({ validate: () => (appHasInvalidProps(owner) ? [] : this.analyse().get(owner) ?? []) });
   }
 
   /**

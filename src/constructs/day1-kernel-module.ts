@@ -2,10 +2,11 @@ import { ApiObject, ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { requireArgoCdIgnoreRule } from './argocd-ignore-differences';
 import { claimKernelModule, claimObjectName, registerDay1MachineConfig } from './conflicts';
+import { deferProblems, placeholderName } from './deferred';
 import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
 import { handOverToKmm, HandOverToKmmOptions, KmmHandOver } from './hand-over';
 import { DEFAULT_HEALTH_CHECK_IMAGE, DEFAULT_HEALTH_CHECK_NAMESPACE, healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckProps } from './health-check';
-import { IMachineConfigPool } from './kmm-machine-config-pool';
+import { IMachineConfigPool, KmmMachineConfigPool } from './kmm-machine-config-pool';
 import { resolveMetadata } from './metadata';
 import { orderAfter } from './ordering';
 import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
@@ -159,7 +160,8 @@ export class Day1KernelModule extends Construct {
   private handedOver?: KmmHandOver;
 
   /**
-   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
+   * Invalid props do not throw here: `app.synth()` fails with the problems of every construct of
+   * the app, one line each (`[<path>] Invalid <field> <value>: <rule>`).
    */
   constructor(scope: Construct, id: string, props: Day1KernelModuleProps) {
     super(scope, id);
@@ -175,15 +177,16 @@ export class Day1KernelModule extends Construct {
       gitOps,
     }));
     const healthCheck = healthCheckPropsOf(problems, props, { pool, machineConfigName, kernelModuleName: settings.kernelModuleName, gitOps });
-    problems.throwIfAny();
+    // Invalid props fail the app's synthesis with every construct's problems (see deferred.ts).
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
 
-    this.pool = pool!;
+    this.pool = pool ?? KmmMachineConfigPool.fromPoolName(this, 'InvalidPool', placeholder!);
     this.poolName = this.pool.name;
-    this.gitOps = gitOps!;
+    this.gitOps = gitOps ?? gitOpsPolicy('', GitOpsStage.MACHINE_CONFIG, {}, true);
     // The same checked options and the same generator as produceMachineConfig.
-    this.options = machineConfigWithDefaults({
-      ...settings as KernelModuleSettings, machineConfigName: machineConfigName!, machineConfigPoolRef: this.poolName,
-    });
+    this.options = machineConfigWithDefaults(placeholder === undefined
+      ? { ...settings as KernelModuleSettings, machineConfigName: machineConfigName!, machineConfigPoolRef: this.poolName }
+      : { kernelModuleName: placeholder, kernelModuleImage: `invalid/${placeholder}`, machineConfigName: placeholder, machineConfigPoolRef: this.poolName });
     this.machineConfigName = this.options.machineConfigName;
     this.kernelModuleName = this.options.kernelModuleName;
     this.kernelModuleImage = this.options.kernelModuleImage;
@@ -191,6 +194,10 @@ export class Day1KernelModule extends Construct {
     this.firmwareFilesPath = this.options.firmwareFilesPath;
     this.workerImage = this.options.workerImage;
     this.moduleParameters = Object.freeze([...this.options.moduleParameters]) as string[];
+    if (placeholder !== undefined) {
+      this.apiObject = new MachineConfig(this, 'Resource', { metadata: { name: placeholder } });
+      return;
+    }
     this.apiObject = this.machineConfigObject(metadata!);
     if (healthCheck !== undefined) {
       this.healthCheck = new KernelModuleHealthCheck(this, 'HealthCheck', healthCheck);
@@ -254,8 +261,10 @@ export class Day1KernelModule extends Construct {
    * The Module selects the nodes of the pool (its `nodeSelector`), so that KMM takes over on
    * exactly the nodes that load the module at boot.
    *
-   * @throws Error when called a second time, when the Module name plus namespace is longer
-   * than 41 characters, or when an option is invalid
+   * Invalid options do not throw here: `app.synth()` fails with them, as `handOverToKmm.<option>`
+   * of this construct.
+   *
+   * @throws Error when called a second time
    */
   public handOverToKmm(options: HandOverToKmmOptions = {}): KmmHandOver {
     if (this.handedOver) {

@@ -1,6 +1,7 @@
 import { ApiObject, App, Chart, Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Day1KernelModule } from './day1-kernel-module';
+import { appHasInvalidProps } from './deferred';
 import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from './gitops';
 import { KernelModuleHealthCheck } from './health-check';
 import { chartOf } from './ordering';
@@ -40,22 +41,46 @@ export interface Stage {
   readonly objects: ApiObject[];
 }
 
+/** One chart's output folder, as `YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE` writes it. */
+export interface ChartOutput extends Stage {
+  /** Whether the chart holds GitOps bootstrap constructs (applied once by an admin, never synced). */
+  readonly bootstrap: boolean;
+}
+
 /**
- * The app's stages in cdk8s's chart order, each with the folder name that
+ * The app's stages in cdk8s's chart order: the charts that hold objects, bootstrap charts left
+ * out (see `chartOutputs`).
+ */
+export function deliveryStages(scope: IConstruct): Stage[] {
+  return chartOutputs(scope).filter((output) => !output.bootstrap && output.objects.length > 0);
+}
+
+/**
+ * Every chart of the app in cdk8s's chart order, with the folder name that
  * `YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE` gives it: cdk8s numbers every chart
  * (bootstrap and empty ones included) `0000-`, `0001-`, … when any chart depends on another
  * or is nested in another, and otherwise names the folder after the chart alone.
  */
-export function deliveryStages(scope: IConstruct): Stage[] {
+export function chartOutputs(scope: IConstruct): ChartOutput[] {
   const app = scope.node.root;
   if (!(app instanceof App)) {
     throw new Error(`${scope.node.path}: the construct tree's root is not a cdk8s App, so there are no charts to deliver`);
   }
-  const charts = app.charts;
-  const all = app.node.findAll();
+  const { objects, indexed } = objectsByChart(app);
+  const bootstrap = bootstrapCharts(app);
+  return app.charts.map((chart, index) => ({
+    chart,
+    folder: indexed ? `${index.toString().padStart(4, '0')}-${Names.toDnsLabel(chart)}` : Names.toDnsLabel(chart),
+    objects: objects.get(chart) ?? [],
+    bootstrap: bootstrap.has(chart),
+  }));
+}
+
+/** Each chart's own objects, and whether cdk8s numbers the chart folders (as its IndexedChartFolderNamer does). */
+function objectsByChart(app: App): { objects: Map<Chart, ApiObject[]>; indexed: boolean } {
   const objects = new Map<Chart, ApiObject[]>();
   let indexed = false;
-  for (const construct of all) {
+  for (const construct of app.node.findAll()) {
     const chart = chartOf(construct);
     if (Chart.isChart(construct) && construct.node.scope !== undefined && Chart.isChart(construct.node.scope)) {
       indexed = true;
@@ -69,14 +94,7 @@ export function deliveryStages(scope: IConstruct): Stage[] {
       else objects.set(chart, [construct]);
     }
   }
-  const bootstrap = bootstrapCharts(app);
-  return charts
-    .map((chart, index) => ({
-      chart,
-      folder: indexed ? `${index.toString().padStart(4, '0')}-${Names.toDnsLabel(chart)}` : Names.toDnsLabel(chart),
-      objects: objects.get(chart) ?? [],
-    }))
-    .filter((stage) => !bootstrap.has(stage.chart) && stage.objects.length > 0);
+  return { objects, indexed };
 }
 
 /** The names of the MachineConfigs of the stages whose modules were handed over to KMM, sorted. */
@@ -168,6 +186,7 @@ function isBootstrapObject(object: IConstruct, registered: Set<IConstruct>): boo
 }
 
 function bootstrapProblems(construct: IConstruct, prefix: string): string[] {
+  if (appHasInvalidProps(construct)) return [];
   const chart = chartOf(construct);
   if (chart === undefined) {
     return [`${prefix}must be in a Chart (a chart of its own, which no GitOps tool syncs)`];

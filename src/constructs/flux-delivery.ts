@@ -1,6 +1,7 @@
 import { ApiObject, Lazy, Names } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { claimObjectName } from './conflicts';
+import { appHasInvalidProps, deferProblems, placeholderName } from './deferred';
 import { checkControllerAccess, deliveryStages, holdsHealthCheck, registerBootstrap, Stage } from './delivery';
 import {
   controllerAccessOf,
@@ -171,15 +172,16 @@ export class FluxDelivery extends Construct {
   public readonly controllerAccess?: GitOpsControllerAccess;
 
   /**
-   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field>
-   * <value>: <rule>`), or when the app has no stage to deliver yet
+   * Invalid props do not throw here: `app.synth()` fails with the problems of every construct of
+   * the app, one line each (`[<path>] Invalid <field> <value>: <rule>`).
+   *
+   * @throws Error when the app has no stage to deliver yet
    */
   constructor(scope: Construct, id: string, props: FluxDeliveryProps) {
     super(scope, id);
     const prefix = `FluxDelivery "${this.node.path}": `;
-    const checked = checkFluxDelivery(this.node.path, props);
-    this.name = checked.name;
-    this.namespace = checked.namespace;
+    const problems = collectorFor(this.node.path, props, FLUX_DELIVERY_FIELDS);
+    const checked = checkFluxDelivery(problems, props);
     // This construct's own chart is a bootstrap chart from here on, so it is no stage.
     registerBootstrap(this, prefix);
     const stages = deliveryStages(this);
@@ -188,26 +190,33 @@ export class FluxDelivery extends Construct {
         + 'create FluxDelivery once the stage charts hold their objects (one Kustomization is made per stage)');
     }
     const plan = stages.map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
-    const stageNames = new ProblemCollector(this.node.path, FLUX_DELIVERY_FIELDS);
-    const kustomizationNames = plan.map(({ chart }) => stageNames.checkDerived(
+    const kustomizationNames = plan.map(({ chart }) => (checked.name === undefined ? undefined : problems.checkDerived(
       `the name of the Kustomization of the stage chart ${JSON.stringify(chart.node.path)}, <name>-<chart>; shorten name`,
-      () => checkDns1123Subdomain('name', `${this.name}-${Names.toDnsLabel(chart)}`)));
-    stageNames.throwIfAny();
-
+      () => checkDns1123Subdomain('name', `${checked.name}-${Names.toDnsLabel(chart)}`))));
+    // Invalid props fail the app's synthesis with every construct's problems (see deferred.ts).
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
+    this.name = placeholder ?? checked.name!;
+    this.namespace = checked.namespace;
+    if (placeholder !== undefined) {
+      this.gitRepository = new ApiObject(this, 'Resource', { apiVersion: GitRepository.GVK.apiVersion, kind: GitRepository.GVK.kind, metadata: { name: placeholder } });
+      this.kustomizations = [];
+      return;
+    }
+    const valid = checked as CheckedFluxDelivery;
     this.gitRepository = new GitRepository(this, 'Resource', {
       metadata: { name: this.name, namespace: this.namespace },
       spec: {
-        url: checked.url,
-        interval: checked.sourceInterval,
-        ref: { branch: checked.branch },
-        ...(checked.secretName === undefined ? {} : { secretRef: { name: checked.secretName } }),
+        url: valid.url,
+        interval: valid.sourceInterval,
+        ref: { branch: valid.branch },
+        ...(valid.secretName === undefined ? {} : { secretRef: { name: valid.secretName } }),
       },
     });
     claimObjectName(this, 'GitRepository', this.namespace, this.name, 'Give each FluxDelivery its own name.');
     this.kustomizations = plan.map(({ chart, healthCheck }, index) => this.kustomization(index, kustomizationNames[index]!,
-      kustomizationNames[index - 1], chart.node.path, healthCheck ? checked.rolloutTimeout : checked.timeout, checked));
+      kustomizationNames[index - 1], chart.node.path, healthCheck ? valid.rolloutTimeout : valid.timeout, valid));
     this.node.addValidation({ validate: () => stagesChanged(this, plan, prefix) });
-    this.controllerAccess = controllerAccessOf(this, checked.controllerAccess, GitOpsController.FLUX, `${this.name}-flux`, props);
+    this.controllerAccess = controllerAccessOf(this, valid.controllerAccess, GitOpsController.FLUX, `${this.name}-flux`, props);
   }
 
   /**
@@ -253,6 +262,7 @@ interface PlannedStage {
 
 /** The problem of stages that changed after the FluxDelivery was created (one Kustomization each was made then). */
 function stagesChanged(delivery: FluxDelivery, plan: readonly PlannedStage[], prefix: string): string[] {
+  if (appHasInvalidProps(delivery)) return [];
   const now = deliveryStages(delivery).map((stage) => ({ chart: stage.chart, healthCheck: holdsHealthCheck(stage) }));
   const show = (p: readonly PlannedStage[]) => p.map((s) => `${s.chart.node.path}${s.healthCheck ? ' (health check)' : ''}`).join(', ');
   return show(now) === show(plan) ? [] : [`${prefix}the app's stages changed after the FluxDelivery was created `
@@ -274,11 +284,8 @@ interface CheckedFluxDelivery {
   readonly controllerAccess: boolean;
 }
 
-/**
- * @throws Error listing every invalid property, one line each
- */
-function checkFluxDelivery(path: string, props: FluxDeliveryProps): CheckedFluxDelivery {
-  const problems = collectorFor(path, props, FLUX_DELIVERY_FIELDS);
+/** FluxDeliveryProps, checked into `problems`, with the defaults applied; a field is `undefined` where invalid. */
+function checkFluxDelivery(problems: ProblemCollector, props: FluxDeliveryProps): Partial<CheckedFluxDelivery> & { namespace: string } {
   const name = problems.check(() => checkDns1123Label('name', props.name));
   const url = problems.check(() => checkGitUrl('url', props.url));
   const repositoryPath = problems.check(() => checkRepositoryPath('path', props.path));
@@ -292,19 +299,18 @@ function checkFluxDelivery(path: string, props: FluxDeliveryProps): CheckedFluxD
   const timeout = duration('timeout', props.timeout, '10m');
   const rolloutTimeout = duration('rolloutTimeout', props.rolloutTimeout, '3h');
   const controllerAccess = checkControllerAccess(problems, props, DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT, DEFAULT_FLUX_NAMESPACE);
-  problems.throwIfAny();
   return {
-    name: name!,
-    url: url!,
-    path: repositoryPath!,
+    name,
+    url,
+    path: repositoryPath,
     branch: branch ?? 'main',
     secretName,
     namespace: namespace ?? DEFAULT_FLUX_NAMESPACE,
-    sourceInterval: sourceInterval!,
-    interval: interval!,
-    timeout: timeout!,
-    rolloutTimeout: rolloutTimeout!,
-    controllerAccess: controllerAccess!,
+    sourceInterval,
+    interval,
+    timeout,
+    rolloutTimeout,
+    controllerAccess,
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
+import { deferProblems, placeholderName } from './deferred';
 import { argoCdMayDelete, ControllerAccessProps, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete, registerBootstrap } from './delivery';
 import { checkDns1123Label, checkDns1123Subdomain, collectorFor, optional, optionalBoolean } from '../validation';
 
@@ -110,7 +111,8 @@ export class GitOpsControllerAccess extends Construct {
   public readonly clusterRoleBinding: ApiObject;
 
   /**
-   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
+   * Invalid props do not throw here: `app.synth()` fails with the problems of every construct of
+   * the app, one line each (`[<path>] Invalid <field> <value>: <rule>`).
    */
   constructor(scope: Construct, id: string, props: GitOpsControllerAccessProps) {
     super(scope, id);
@@ -128,11 +130,18 @@ export class GitOpsControllerAccess extends Construct {
     if (finalizer && known && !argoCd) {
       problems.add('argoCdResourcesFinalizer', finalizer, 'applies to GitOpsController.ARGO_CD only');
     }
-    problems.throwIfAny();
+    // Invalid props fail the app's synthesis with every construct's problems (see deferred.ts).
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
     this.controller = props.controller;
-    this.name = name!;
+    this.name = placeholder ?? name!;
     this.serviceAccountName = serviceAccountName ?? (argoCd ? DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT : DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT);
     this.serviceAccountNamespace = serviceAccountNamespace ?? (argoCd ? DEFAULT_ARGOCD_NAMESPACE : DEFAULT_FLUX_NAMESPACE);
+    if (placeholder !== undefined) {
+      this.clusterRole = new ApiObject(this, 'ClusterRole', { apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRole', metadata: { name: placeholder } });
+      this.clusterRoleBinding = new ApiObject(this, 'ClusterRoleBinding', { apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRoleBinding', metadata: { name: placeholder } });
+      registerBootstrap(this, prefix(this));
+      return;
+    }
     const mayDelete = argoCd ? (object: DeliveredObject) => argoCdMayDelete(object, finalizer!) : fluxMayDelete;
 
     this.clusterRole = new ApiObject(this, 'ClusterRole', {

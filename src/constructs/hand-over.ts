@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BootModuleConfig } from './boot-module-config';
+import { deferProblems, hasInvalidProps, placeholderName } from './deferred';
 import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy } from './gitops';
 import { KernelModuleHealthCheck } from './health-check';
 import { IMachineConfigPool } from './kmm-machine-config-pool';
@@ -103,10 +104,8 @@ interface CheckedHandOver {
 const HAND_OVER_FIELDS: readonly string[] = ['namespace', 'name', 'imageRepoSecret', 'bootModuleConfigName', 'scope', 'fluxApplyIfNotPresent'];
 
 /**
- * Checks every option before the first child is created, so that a rejected call leaves no
- * half hand-over behind and can be corrected and repeated.
- *
- * @throws Error listing every invalid option, one line each
+ * Checks every option before the first child is created. Problems are deferred to the app's
+ * validation, on the Day1KernelModule (fields `handOverToKmm.<option>`).
  */
 function checkHandOver(source: HandOverSource, options: HandOverToKmmOptions): CheckedHandOver {
   const problems = collectorFor(source.owner.node.path, options, HAND_OVER_FIELDS, 'handOverToKmm.', 'options');
@@ -122,15 +121,16 @@ function checkHandOver(source: HandOverSource, options: HandOverToKmmOptions): C
       'must be a construct of the same app as this Day1KernelModule (for example a Chart of that app)');
   }
   const fluxApplyIfNotPresent = problems.check(() => optionalBoolean('fluxApplyIfNotPresent', options.fluxApplyIfNotPresent));
-  problems.throwIfAny();
+  // Invalid options, or an invalid module: the app's synthesis fails on them; placeholders until then.
+  if (deferProblems(source.owner, problems) || hasInvalidProps(source.owner)) {
+    return { name: placeholderName(source.owner), scope: problems.ok ? scope : undefined, fluxApplyIfNotPresent: false };
+  }
   return { namespace, name: name!, imageRepoSecret, bootModuleConfigName, scope, fluxApplyIfNotPresent: fluxApplyIfNotPresent ?? true };
 }
 
 /**
  * Creates the BootModuleConfig and the KMM Module of a hand-over (see
  * `Day1KernelModule.handOverToKmm`), after the MachineConfig and its health check.
- *
- * @throws Error listing every invalid option, one line each
  */
 export function handOverToKmm(source: HandOverSource, given: HandOverToKmmOptions): KmmHandOver {
   const options = checkHandOver(source, given);

@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { claimObjectName } from './conflicts';
+import { deferProblems, placeholderName } from './deferred';
 import { GitOpsPolicy, gitOpsPolicy, GitOpsStage, syncWaveAnnotation } from './gitops';
 import { nameFromModule, resolveMetadata } from './metadata';
 import { orderAfter } from './ordering';
@@ -147,7 +148,8 @@ export class KernelModuleHealthCheck extends Construct {
   public readonly daemonSet: ApiObject;
 
   /**
-   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
+   * Invalid props do not throw here: `app.synth()` fails with the problems of every construct of
+   * the app, one line each (`[<path>] Invalid <field> <value>: <rule>`).
    */
   constructor(scope: Construct, id: string, props: KernelModuleHealthCheckProps) {
     super(scope, id);
@@ -160,14 +162,19 @@ export class KernelModuleHealthCheck extends Construct {
     const tolerations = problems.check(() => checkTolerations('tolerations', props.tolerations));
     const requireOutOfTree = problems.check(() => optionalBoolean('requireOutOfTree', props.requireOutOfTree));
     const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.HEALTH_CHECK, { syncWaves: props.syncWaves }, false));
-    problems.throwIfAny();
-    this.kernelModuleName = kernelModuleName!;
-    this.nodeSelector = Object.freeze(nodeSelector!);
-    this.name = name!;
+    // Invalid props fail the app's synthesis with every construct's problems (see deferred.ts).
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
+    this.kernelModuleName = placeholder ?? kernelModuleName!;
+    this.nodeSelector = Object.freeze(nodeSelector ?? {});
+    this.name = placeholder ?? name!;
     this.image = image ?? DEFAULT_HEALTH_CHECK_IMAGE;
     this.requireOutOfTree = requireOutOfTree ?? true;
     this.namespace = namespace ?? DEFAULT_HEALTH_CHECK_NAMESPACE;
     this.sysfsPath = `/sys/module/${modprobeName(this.kernelModuleName)}`;
+    if (placeholder !== undefined) {
+      this.daemonSet = new ApiObject(this, 'Resource', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: placeholder } });
+      return;
+    }
     this.daemonSet = this.daemonSetObject(tolerations!, gitOps!);
     if (this.namespace === DEFAULT_HEALTH_CHECK_NAMESPACE) {
       orderAfter(this.daemonSet, defaultNamespace(this, gitOps!));

@@ -1,3 +1,4 @@
+export { AppValidation } from './app-validation';
 export { ArgoCdApplication } from './argocd-application';
 export type { ArgoCdApplicationProps } from './argocd-application';
 export { BootModuleConfig } from './boot-module-config';
@@ -16,5 +17,6 @@ export { KmmMachineConfigPool } from './kmm-machine-config-pool';
 export type { IMachineConfigPool, KmmMachineConfigPoolProps } from './kmm-machine-config-pool';
 export { KmmModule } from './kmm-module';
 export type { KmmModuleProps } from './kmm-module';
+export { KustomizeOutput } from './kustomize';
 export { MaxUnavailable } from './max-unavailable';
 export type { GitOpsObjectProps, ProtectedObjectProps, SyncWaveProps } from './props';

@@ -1,13 +1,14 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { BUILT_IN_ROLES, claimObjectName, registerImportedPool, registerPool, WORKER_ROLE } from './conflicts';
+import { deferProblems, placeholderName } from './deferred';
 import { gitOpsPolicy, GitOpsStage } from './gitops';
-import { MaxUnavailable } from './max-unavailable';
+import { checkMaxUnavailable, MaxUnavailable } from './max-unavailable';
 import { resolveMetadata } from './metadata';
 import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
 import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../imports/machineconfigpool-machineconfiguration.openshift.io';
 import { ROLE_LABEL } from '../machine-config';
-import { checkDns1123Label, checkSelector, collectorFor, Day1ValidationError, optional, optionalBoolean, ProblemCollector } from '../validation';
+import { checkDns1123Label, checkSelector, collectorFor, optional, optionalBoolean, ProblemCollector } from '../validation';
 
 /** Properties of a `KmmMachineConfigPool`. */
 export interface KmmMachineConfigPoolProps extends ProtectedObjectProps {
@@ -84,12 +85,13 @@ export class KmmMachineConfigPool extends Construct implements IMachineConfigPoo
    * taken to be a custom pool built on `worker`, as OpenShift requires of custom pools (the
    * synthesis checks of the app merge its MachineConfigs with the `worker` ones).
    *
+   * Invalid arguments do not throw here: `app.synth()` fails with them (`[<path>] Invalid <field> <value>: <rule>`).
+   *
    * @param scope where the reference lives (it emits no object)
    * @param id the reference's id in `scope`
    * @param name the MachineConfigPool's name, its role
    * @param nodeSelector the labels of the pool's nodes, which health checks and KMM Modules select (by default
    * `{ 'node-role.kubernetes.io/<name>': '' }`, the label OpenShift gives the nodes of `worker`, `master` and conventional custom pools)
-   * @throws Error listing every invalid argument, one line each (`<path>: Invalid <field> <value>: <rule>`)
    */
   public static fromPoolName(scope: Construct, id: string, name: string, nodeSelector?: { [key: string]: string }): IMachineConfigPool {
     return new ImportedMachineConfigPool(scope, id, name, nodeSelector);
@@ -114,7 +116,8 @@ export class KmmMachineConfigPool extends Construct implements IMachineConfigPoo
   public readonly apiObject: ApiObject;
 
   /**
-   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
+   * Invalid props do not throw here: `app.synth()` fails with the problems of every construct of
+   * the app, one line each (`[<path>] Invalid <field> <value>: <rule>`).
    */
   constructor(scope: Construct, id: string, props: KmmMachineConfigPoolProps) {
     super(scope, id);
@@ -131,16 +134,22 @@ export class KmmMachineConfigPool extends Construct implements IMachineConfigPoo
       problems.add('baseRole', baseRole, 'must differ from name: the pool applies the MachineConfigs of both roles');
     }
     const nodeSelector = poolNodeSelector(problems, name, props.nodeSelector);
-    const maxUnavailable = problems.check(() => checkMaxUnavailable('maxUnavailable', props.maxUnavailable));
+    const maxUnavailable = problems.check(() => (props.maxUnavailable === undefined
+      ? MaxUnavailable.fromNumber(1) : checkMaxUnavailable('maxUnavailable', props.maxUnavailable)));
     const paused = problems.check(() => optionalBoolean('paused', props.paused));
     const gitOps = problems.check(() => gitOpsPolicy('', GitOpsStage.MACHINE_CONFIG_POOL, props, true));
     const metadata = problems.check(() => resolveMetadata('', props.metadata, { name, nameField: 'name', gitOps }));
-    problems.throwIfAny();
-    this.name = name!;
+    // Invalid props fail the app's synthesis with every construct's problems (see deferred.ts).
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
+    this.name = placeholder ?? name!;
     this.baseRole = baseRole;
-    this.nodeSelector = Object.freeze(nodeSelector!);
-    this.maxUnavailable = maxUnavailable!;
+    this.nodeSelector = Object.freeze(placeholder === undefined ? nodeSelector! : { [`node-role.kubernetes.io/${placeholder}`]: '' });
+    this.maxUnavailable = maxUnavailable ?? MaxUnavailable.fromNumber(1);
     this.paused = paused ?? false;
+    if (placeholder !== undefined) {
+      this.apiObject = new MachineConfigPool(this, 'Resource', { metadata: { name: placeholder }, spec: {} });
+      return;
+    }
 
     this.apiObject = new MachineConfigPool(this, 'Resource', {
       metadata: metadata!,
@@ -170,10 +179,10 @@ class ImportedMachineConfigPool extends Construct implements IMachineConfigPool 
     const problems = new ProblemCollector(this.node.path, ['name', 'nodeSelector']);
     const checkedName = problems.check(() => checkDns1123Label('name', name));
     const selector = poolNodeSelector(problems, checkedName, nodeSelector);
-    problems.throwIfAny();
-    this.name = checkedName!;
-    this.nodeSelector = Object.freeze(selector!);
-    registerImportedPool(this, this.name);
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
+    this.name = placeholder ?? checkedName!;
+    this.nodeSelector = Object.freeze(placeholder === undefined ? selector! : { [`node-role.kubernetes.io/${placeholder}`]: '' });
+    if (placeholder === undefined) registerImportedPool(this, this.name);
   }
 }
 
@@ -199,13 +208,3 @@ function poolNodeSelector(problems: ProblemCollector, name: string | undefined, 
 /** The fields of KmmMachineConfigPoolProps in the order of the interface. */
 const POOL_FIELDS: readonly string[] = ['name', 'baseRole', 'nodeSelector', 'maxUnavailable', 'paused', ...PROTECTED_OBJECT_FIELDS];
 
-/** Duck-typed, because a second copy of this library in node_modules defeats `instanceof`. */
-function checkMaxUnavailable(field: string, value: MaxUnavailable | undefined): MaxUnavailable {
-  if (value === undefined) {
-    return MaxUnavailable.fromNumber(1);
-  }
-  if (value === null || typeof value !== 'object' || typeof value.amount !== 'number' || typeof value.isPercentage !== 'boolean') {
-    throw new Day1ValidationError(field, value, 'must be made with MaxUnavailable.fromNumber(n) or MaxUnavailable.fromString("n%")');
-  }
-  return value.isPercentage ? MaxUnavailable.fromString(`${value.amount}%`) : MaxUnavailable.fromNumber(value.amount);
-}

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimObjectName } from './conflicts';
+import { deferProblems, placeholderName } from './deferred';
 import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from './gitops';
 import { derivedNameNote, nameFromModule, resolveMetadata } from './metadata';
 import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
@@ -116,7 +117,8 @@ export class KmmModule extends Construct {
   public readonly apiObject: ApiObject;
 
   /**
-   * @throws Error listing every invalid property, one line each (`<path>: Invalid <field> <value>: <rule>`)
+   * Invalid props do not throw here: `app.synth()` fails with the problems of every construct of
+   * the app, one line each (`[<path>] Invalid <field> <value>: <rule>`).
    */
   constructor(scope: Construct, id: string, props: KmmModuleProps) {
     super(scope, id);
@@ -140,13 +142,20 @@ export class KmmModule extends Construct {
       defaultAnnotations: { ...FLUX_SUBSTITUTE_DISABLED },
       gitOps,
     }));
-    problems.throwIfAny();
-    const module = moduleWithDefaults(settings as KernelModuleSettings);
+    // Invalid props fail the app's synthesis with every construct's problems (see deferred.ts).
+    const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
+    const module = moduleWithDefaults(placeholder === undefined
+      ? settings as KernelModuleSettings
+      : { kernelModuleName: placeholder, kernelModuleImage: `invalid/${placeholder}` });
     this.kernelModuleName = module.kernelModuleName;
     this.kernelModuleImage = module.kernelModuleImage;
-    this.selector = Object.freeze(selector!);
-    this.name = name!;
-    this.namespace = namespace!;
+    this.selector = Object.freeze(selector ?? {});
+    this.name = placeholder ?? name!;
+    this.namespace = namespace ?? KMM_NAMESPACE;
+    if (placeholder !== undefined) {
+      this.apiObject = new kmm.Module(this, 'Resource', { metadata: { name: placeholder }, spec: { moduleLoader: { container: moduleLoaderContainer(module) }, selector: {} } });
+      return;
+    }
     this.apiObject = new kmm.Module(this, 'Resource', {
       metadata: metadata!,
       spec: {

@@ -1,8 +1,8 @@
 import { Testing } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import { errorOf, MODULE_ANNOTATIONS, only, synthManifests, syncWave } from './helpers';
 import { bootModuleConfigFull, bootModuleConfigMinimal, build, kmmModule, WORKER } from './scenarios';
-import { BootModuleConfig, BootModuleConfigProps, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, KmmModule, KmmModuleProps } from '../../src';
-import { Day1ValidationError } from '../../src/validation';
+import { AppValidation, BootModuleConfig, BootModuleConfigProps, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, KmmModule, KmmModuleProps } from '../../src';
 
 describe('BootModuleConfig', () => {
   test('the seed\'s example: required fields only, unset optional fields omitted, the Day 1 worker image always written', () => {
@@ -158,24 +158,21 @@ describe('KmmModule', () => {
 
 describe('one Secret-name rule for KmmModule.imageRepoSecret and handOverToKmm', () => {
   const rulesFor = (imageRepoSecret: string) => {
-    const chart = Testing.chart();
+    // Each in an app of its own: the problems are the app's.
     const rule = (fn: () => unknown) => {
-      try {
-        fn();
-        return 'accepted';
-      } catch (error) {
-        const problems = (error as Day1ValidationError).problems;
-        expect(problems).toHaveLength(1);
-        return problems[0].rule;
-      }
+      const problems = AppValidation.problemsOf(fn() as IConstruct);
+      if (problems.length === 0) return 'accepted';
+      expect(problems).toHaveLength(1);
+      return problems[0].rule;
     };
-    const module = rule(() => new KmmModule(chart, 'module', {
+    const module = rule(() => new KmmModule(Testing.chart(), 'module', {
       kernelModuleName: 'ice', kernelModuleImage: 'quay.io/example/ice', selector: { a: 'b' }, imageRepoSecret,
     }));
+    const chart = Testing.chart();
     const day1 = new Day1KernelModule(chart, 'ice', {
       pool: KmmMachineConfigPool.fromPoolName(chart, 'worker', 'worker'), kernelModuleImage: 'quay.io/example/ice', kernelModuleName: 'sfc',
     });
-    const handOver = rule(() => day1.handOverToKmm({ imageRepoSecret }));
+    const handOver = rule(() => day1.handOverToKmm({ imageRepoSecret }).module);
     return { module, handOver };
   };
 

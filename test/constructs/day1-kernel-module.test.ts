@@ -1,4 +1,7 @@
-import { ApiObject, Chart, Testing } from 'cdk8s';
+import { mkdtempSync, readdirSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { load } from 'js-yaml';
 import { clusterPool, errorOf, MACHINE_CONFIG_ANNOTATIONS, Manifest, only, synthManifests, testApp } from './helpers';
@@ -201,7 +204,7 @@ describe('Day1KernelModule reports every invalid property at once', () => {
     ]);
   });
 
-  test('every prop kind at once, lists by index, nothing created', () => {
+  test('every prop kind at once, lists by index, and the synthesis writes nothing', () => {
     const { chart } = testApp();
     const error = errorOf(() => new Day1KernelModule(chart, 'ice', {
       pool: clusterPool(chart),
@@ -220,8 +223,16 @@ describe('Day1KernelModule reports every invalid property at once', () => {
       'metadata.namespace', 'metadata.labels["machineconfiguration.openshift.io/role"]', 'syncWaves',
       'healthCheckImage', 'healthCheckNamespace',
     ]);
-    // Validation comes before any object: the rejected module leaves nothing to synthesize.
-    expect(chart.node.findAll().filter((c) => ApiObject.isApiObject(c))).toEqual([]);
+    // cdk8s validates the app before it writes a file: an invalid module leaves nothing in the output folder.
+    const outdir = mkdtempSync(join(tmpdir(), 'kmm-day1-invalid-'));
+    try {
+      const app = new App({ outdir });
+      new Day1KernelModule(new Chart(app, 'c'), 'ice', { pool: KmmMachineConfigPool.fromPoolName(app, 'p', 'worker'), kernelModuleImage: IMAGE, kernelModuleName: 'ice', moduleParameters: ['x'] });
+      expect(() => app.synth()).toThrow(/^Validation failed with the following errors:\n {2}\[c\/ice\] Invalid moduleParameters\[0\] "x"/);
+      expect(readdirSync(outdir)).toEqual([]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   test('a bad module name or pool name reports only the root cause, not the default MachineConfig name built from it', () => {

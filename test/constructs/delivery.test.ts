@@ -15,7 +15,6 @@ import {
 } from '../../src';
 import { Day1ValidationError } from '../../src/validation';
 import { crdViolations } from '../util/crd';
-import { withCrds } from '../util/oracles';
 
 /*
  * The GitOps bootstrap constructs read the app: which MachineConfigs were handed over, which
@@ -518,7 +517,7 @@ describe('GitOpsControllerAccess: exactly the verbs on exactly the resources of 
   });
 });
 
-withCrds()('every bootstrap object conforms to its CRD, with nothing pruned', () => {
+test('every bootstrap object conforms to its CRD, with nothing pruned', () => {
   const s = stages({ handOver: ['ice', 'sfc'], healthCheck: true });
   try {
     argoCd(s.bootstrap, { resourcesFinalizer: true, targetRevision: 'v1.2.3' });

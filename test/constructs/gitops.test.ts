@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
+import { Construct } from 'constructs';
 import { byKind, clusterPool, errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MACHINE_CONFIG_ANNOTATIONS, Manifest, MODULE_ANNOTATIONS, NO_FLUX_SUBSTITUTION, only, onWorker, PRUNE_PROTECTION, syncWave, synthManifests, testApp } from './helpers';
 import { IMAGE } from './scenarios';
 import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule, SyncWave } from '../../src';
@@ -158,7 +159,7 @@ describe('GitOps defaults', () => {
       [FLUX_PRUNE, 'enabled', 'must be "disabled"'],
     ])('%s %s, which would re-enable deletion while pruneProtection is on, is rejected', (key, value, rule) => {
       const message = errorOf(() => machineConfig({ [key]: value })).message;
-      expect(message).toContain(`test/ice: Invalid metadata.annotations["${key}"] "${value}"`);
+      expect(message).toContain(`[test/ice] Invalid metadata.annotations["${key}"] "${value}"`);
       expect(message).toContain(rule);
       expect(message).toContain('set pruneProtection: false');
     });
@@ -264,10 +265,13 @@ describe('handOverToKmm and GitOps', () => {
   test.each([
     ['a chart of another app', () => Testing.chart(), '"test"'],
     ['not a construct', () => ({ node: {} }) as any, '{"node":{}}'],
-  ])('scope: %s is rejected, and nothing is created', (_name, scope, shown) => {
+  ])('scope: %s is rejected, and nothing is created in it', (_name, scope, shown) => {
     const day1 = onWorker(Testing.chart(), 'ice', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-    const message = errorOf(() => day1.handOverToKmm({ scope: scope() })).message;
+    const given = scope();
+    const message = errorOf(() => day1.handOverToKmm({ scope: given })).message;
     expect(message).toContain(`test/ice: Invalid handOverToKmm.scope ${shown}: must be a construct of the same app`);
-    expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource']);
+    // The placeholders of the failed hand-over stay under the module, never in the foreign scope.
+    expect(day1.node.children.map((c) => c.node.id)).toEqual(['Resource', 'BootModuleConfig', 'Module']);
+    if (Construct.isConstruct(given)) expect(given.node.children).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { loadAll } from 'js-yaml';
-import { Day1KernelModule, Day1KernelModuleProps, IMachineConfigPool, KmmMachineConfigPool } from '../../src';
+import { AppValidation, Day1KernelModule, Day1KernelModuleProps, IMachineConfigPool, KmmMachineConfigPool } from '../../src';
+import { Day1ValidationError, problemLine, ValidationProblem } from '../../src/validation';
 import { crdViolations, schemaFor } from '../util/crd';
-import { crdsAvailable } from '../util/oracles';
 
 /** A synthesized Kubernetes object, as it lands in dist/. */
 export interface Manifest {
@@ -42,11 +42,11 @@ export function synthYaml(app: App): string {
   return app.synthYaml();
 }
 
-/** The API groups whose kinds come from ../shared/crds; everything else is a core Kubernetes kind. */
+/** The API groups whose kinds come from the CRDs in crds/; everything else is a core Kubernetes kind. */
 const CRD_GROUPS = ['machineconfiguration.openshift.io', 'kmm.sigs.x-k8s.io', 'argoproj.io', 'kustomize.toolkit.fluxcd.io', 'source.toolkit.fluxcd.io'];
 
 /**
- * Whether `manifest` is of a kind defined by a CRD in ../shared/crds. A kind of those groups
+ * Whether `manifest` is of a kind defined by a CRD in crds/. A kind of those groups
  * without a CRD there is an error, not a skip.
  */
 export function hasCrd(manifest: { apiVersion: string; kind: string }): boolean {
@@ -56,18 +56,14 @@ export function hasCrd(manifest: { apiVersion: string; kind: string }): boolean 
 }
 
 /**
- * The synthesized objects. Each object of a CRD kind is also checked against its CRD whenever
- * the CRDs are there, so no test synthesizes an object that the API server would reject or
- * prune; the conformance suite, through `withCrds()`, is what skips loudly or fails in CI
- * without them.
+ * The synthesized objects. Each object of a CRD kind is also checked against its CRD, so no test
+ * synthesizes an object that the API server would reject or prune.
  */
 export function synthManifests(app: App): Manifest[] {
   const manifests = loadAll(synthYaml(app)) as Manifest[];
-  if (crdsAvailable()) {
-    for (const manifest of manifests.filter(hasCrd)) {
-      expect({ object: `${manifest.kind} ${manifest.metadata.name}`, violations: crdViolations(manifest) })
-        .toEqual({ object: `${manifest.kind} ${manifest.metadata.name}`, violations: [] });
-    }
+  for (const manifest of manifests.filter(hasCrd)) {
+    expect({ object: `${manifest.kind} ${manifest.metadata.name}`, violations: crdViolations(manifest) })
+      .toEqual({ object: `${manifest.kind} ${manifest.metadata.name}`, violations: [] });
   }
   return manifests;
 }
@@ -82,14 +78,50 @@ export function only(manifests: Manifest[], kind: string): Manifest {
   return found[0];
 }
 
-/** The error `fn` throws (fails the test when it throws none). */
+/**
+ * The error of `fn`: what it throws, or, for constructs with invalid props (which do not throw),
+ * the props problems of the app of the construct `fn` returns, as one Day1ValidationError (lines
+ * `<path>: Invalid <field> <value>: <rule>`), after checking that the app's synthesis fails with
+ * exactly these problems, each on a line of cdk8s's "Validation failed" error. Fails the test
+ * when there is neither.
+ */
 export function errorOf(fn: () => unknown): Error {
+  let result: unknown;
   try {
-    fn();
+    result = fn();
   } catch (e) {
     return e as Error;
   }
-  throw new Error('expected an error, none was thrown');
+  const construct = constructIn(result);
+  const problems = construct === undefined ? [] : AppValidation.problemsOf(construct);
+  if (problems.length === 0) throw new Error('expected an error, none was thrown');
+  expect(synthesisErrorLines(construct!)).toEqual(problems.map(synthesisLine));
+  return Day1ValidationError.of(problems);
+}
+
+/** A problem as cdk8s's validation error shows it: `[<construct path>] Invalid <field> <value>: <rule>`. */
+export function synthesisLine(problem: ValidationProblem): string {
+  return `[${problem.path}] ${problemLine({ ...problem, path: undefined })}`;
+}
+
+/** The problem lines of the error the synthesis of `scope`'s app fails with. */
+export function synthesisErrorLines(scope: IConstruct): string[] {
+  const app = scope.node.root as App;
+  let message: string | undefined;
+  try {
+    app.synthYaml();
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  const [head, ...lines] = (message ?? 'the synthesis did not fail').split('\n');
+  expect(head).toBe('Validation failed with the following errors:');
+  return lines.map((line) => line.replace(/^ {2}/, ''));
+}
+
+function constructIn(result: unknown): IConstruct | undefined {
+  if (Construct.isConstruct(result)) return result;
+  const module = (result as { module?: unknown } | undefined)?.module;
+  return Construct.isConstruct(module) ? module : undefined;
 }
 
 /** How often `needle` occurs in `haystack`. */

@@ -68,9 +68,11 @@ describe('KmmMachineConfigPool', () => {
       ['fromString("12.5%")', () => MaxUnavailable.fromString('12.5%'), '"12.5%"'],
       ['fromString("3")', () => MaxUnavailable.fromString('3'), '"3"'],
       ['fromString("")', () => MaxUnavailable.fromString(''), '""'],
-    ])('%s is rejected', (_name, make, shown) => {
-      const message = errorOf(make).message;
-      expect(message).toContain(`Invalid maxUnavailable ${shown}`);
+    ])('%s is rejected by the pool that uses it, at synthesis', (_name, make, shown) => {
+      const message = errorOf(() => new KmmMachineConfigPool(Testing.chart(), 'p', { name: 'p', maxUnavailable: make() })).message;
+      expect(message).toBe(`test/p: Invalid maxUnavailable ${shown}: ${shown.includes('%') || shown === '"3"' || shown === '""'
+        ? 'must be an integer percentage from "1%" to "100%" (use MaxUnavailable.fromNumber for a node count)'
+        : 'must be a positive integer number of nodes (0 does not stop updates, the operator treats it as 1: pause the pool instead)'}`);
     });
 
     test('bounds are accepted', () => {

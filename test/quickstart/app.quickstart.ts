@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { loadAll } from 'js-yaml';
-import { testWithOracle } from '../util/oracles';
+import { commandExists, testWithOracle } from '../util/oracles';
 
 /*
  * The README's quick start, as a new user runs it: the library packed with `npm pack`, the
  * app's files taken verbatim from README.md's code blocks (so the README cannot rot), installed
- * with npm from the registry, synthesized with `npx cdk8s synth`. Then the same app with
+ * with npm from the registry, synthesized with `npx cdk8s synth`, its output built with
+ * `kubectl kustomize` as Argo CD and Flux build it. Then the same app with
  * cdk8s-plus-33 added, type-checked against its types with a file that uses a cdk8s-plus-33
  * construct next to ours, and run.
  *
@@ -72,9 +73,9 @@ const chartExample = codeBlocks(section(README, '### In a cdk8s chart')).filter(
 /**
  * The environment of every npm, npx and node process of the app: the caller's, without what
  * npm exports to the scripts it runs (under `npx projen build`, npm_config_local_prefix and
- * npm_package_* describe this repository, not the app), and with the cdk8s-cli upgrade check
- * off: it fetches http://registry.npmjs.org itself, past npm's registry and proxy settings,
- * and prints a stack trace to stderr when that fails.
+ * npm_package_* describe this repository, not the app). The cdk8s-cli upgrade check is left to
+ * the README's command (`--no-check-upgrade`): it would fetch http://registry.npmjs.org itself,
+ * past npm's registry and proxy settings, and print a stack trace to stderr when that fails.
  */
 function appEnv(): NodeJS.ProcessEnv {
   const kept = new Set(['cache', 'registry', 'userconfig', 'globalconfig', 'cafile', 'proxy', 'https_proxy', 'noproxy', 'strict_ssl']);
@@ -86,7 +87,6 @@ function appEnv(): NodeJS.ProcessEnv {
   }
   return {
     ...env,
-    CDK8S_CHECK_UPGRADE: 'false',
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
@@ -150,15 +150,40 @@ interface K8sObject {
   spec?: any;
 }
 
-/** `<folder>/<file>` → its objects, for every file under `dir`. */
+/** `<folder>/<file>` → its objects, for every manifest (`*.k8s.yaml`) under `dir`. */
 function readOutput(dir: string): Map<string, K8sObject[]> {
   const out = new Map<string, K8sObject[]>();
   for (const folder of readdirSync(dir).sort()) {
     const path = join(dir, folder);
     const entries = statSync(path).isDirectory() ? readdirSync(path).sort().map((file) => `${folder}/${file}`) : [folder];
-    for (const file of entries) out.set(file, loadAll(readFileSync(join(dir, file), 'utf8')) as K8sObject[]);
+    for (const file of entries.filter((entry) => entry.endsWith('.k8s.yaml'))) {
+      out.set(file, loadAll(readFileSync(join(dir, file), 'utf8')) as K8sObject[]);
+    }
   }
   return out;
+}
+
+/** Every `kustomization.yaml` under `dir` (`<folder>/kustomization.yaml`, the root one as `kustomization.yaml`) → its resources. */
+function readKustomizations(dir: string): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const read = (rel: string) => {
+    const doc = loadAll(readFileSync(join(dir, rel), 'utf8'))[0] as { apiVersion: string; kind: string; resources: string[] };
+    expect([doc.apiVersion, doc.kind]).toEqual(['kustomize.config.k8s.io/v1beta1', 'Kustomization']);
+    found.set(rel, doc.resources);
+  };
+  for (const entry of readdirSync(dir).sort()) {
+    if (entry === 'kustomization.yaml') continue;
+    if (statSync(join(dir, entry)).isDirectory() && existsSync(join(dir, entry, 'kustomization.yaml'))) read(`${entry}/kustomization.yaml`);
+  }
+  if (existsSync(join(dir, 'kustomization.yaml'))) read('kustomization.yaml');
+  return found;
+}
+
+/** What `kubectl kustomize <dir>` builds: `Kind namespace/name` of each object, sorted. */
+function kustomizeBuild(dir: string): string[] {
+  const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
+  if (result.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${result.stderr}`);
+  return (loadAll(result.stdout) as K8sObject[]).map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
 }
 
 const summary = (out: Map<string, K8sObject[]>) =>
@@ -193,7 +218,7 @@ describe('the README quick start', () => {
       'npm ci && npx projen compile && npx projen post-compile',
       'mkdir -p ../my-nic-drivers && npm pack --pack-destination ../my-nic-drivers',
     ]);
-    expect(commands(shellBlocks[1])).toEqual(['npm install', 'npx cdk8s synth']);
+    expect(commands(shellBlocks[1])).toEqual(['npm install', 'npx cdk8s synth --no-check-upgrade']);
     expect(chartExample).toHaveLength(1);
   });
 
@@ -209,6 +234,7 @@ describe('the README quick start', () => {
   describe('built from the packed library, installed with npm', () => {
     const reachable = registryReachable();
     const withRegistry = testWithOracle('the npm registry', reachable, '`npm ping` failed: check the network, or npm_config_registry for a mirror');
+    const withRegistryAndKubectl = reachable ? testWithOracle('kubectl', commandExists('kubectl')) : withRegistry;
     let app: string;
 
     beforeAll(() => {
@@ -229,7 +255,7 @@ describe('the README quick start', () => {
       if (app !== undefined) rmSync(app, { recursive: true, force: true });
     });
 
-    withRegistry('`npx cdk8s synth` writes the three stage folders, one file per object', () => {
+    withRegistry('`npx cdk8s synth --no-check-upgrade` writes the three stage folders and the two bootstrap folders, one file per object', () => {
       const synth = run(commands(shellBlocks[1])[1], app);
       expect(synth.stderr).toBe('');
       const out = readOutput(join(app, 'dist'));
@@ -240,19 +266,60 @@ describe('the README quick start', () => {
         ['0001-day1/Namespace.kmm-day1-health.k8s.yaml', ['Namespace /kmm-day1-health']],
         ['0002-kmm/BootModuleConfig.99-oot-nic-kmm-day1-ice.k8s.yaml', ['BootModuleConfig openshift-machine-config-operator/99-oot-nic-kmm-day1-ice']],
         ['0002-kmm/Module.ice.k8s.yaml', ['Module openshift-kmm/ice']],
+        ['0003-bootstrap-argocd/Application.nic-drivers.k8s.yaml', ['Application openshift-gitops/nic-drivers']],
+        ['0003-bootstrap-argocd/ClusterRole.nic-drivers-argocd.k8s.yaml', ['ClusterRole /nic-drivers-argocd']],
+        ['0003-bootstrap-argocd/ClusterRoleBinding.nic-drivers-argocd.k8s.yaml', ['ClusterRoleBinding /nic-drivers-argocd']],
+        ['0004-bootstrap-flux/ClusterRole.nic-drivers-flux.k8s.yaml', ['ClusterRole /nic-drivers-flux']],
+        ['0004-bootstrap-flux/ClusterRoleBinding.nic-drivers-flux.k8s.yaml', ['ClusterRoleBinding /nic-drivers-flux']],
+        ['0004-bootstrap-flux/GitRepository.nic-drivers.k8s.yaml', ['GitRepository flux-system/nic-drivers']],
+        ['0004-bootstrap-flux/Kustomization.nic-drivers-day1.k8s.yaml', ['Kustomization flux-system/nic-drivers-day1']],
+        ['0004-bootstrap-flux/Kustomization.nic-drivers-kmm.k8s.yaml', ['Kustomization flux-system/nic-drivers-kmm']],
+        ['0004-bootstrap-flux/Kustomization.nic-drivers-pool.k8s.yaml', ['Kustomization flux-system/nic-drivers-pool']],
       ]);
       const daemonSet = out.get('0001-day1/DaemonSet.99-oot-nic-kmm-day1-ice.k8s.yaml')![0];
       expect(daemonSet.spec.template.spec.tolerations).toEqual([{ key: 'node-role.kubernetes.io/oot-nic', operator: 'Exists', effect: 'NoSchedule' }]);
       const machineConfig = out.get('0001-day1/MachineConfig.99-oot-nic-kmm-day1-ice.k8s.yaml')![0];
       expect(machineConfig.spec.config.systemd.units.map((unit: { name: string }) => unit.name)).toContain('99-oot-nic-kmm-day1-ice-replace-kernel-module.service');
+
+      // Each folder's kustomization.yaml lists exactly its manifests; the root one the stage folders only.
+      const kustomizations = readKustomizations(join(app, 'dist'));
+      const folders = [...new Set([...out.keys()].map((file) => file.split('/')[0]))];
+      expect([...kustomizations.keys()]).toEqual([...folders.map((folder) => `${folder}/kustomization.yaml`), 'kustomization.yaml']);
+      for (const folder of folders) {
+        expect(kustomizations.get(`${folder}/kustomization.yaml`)).toEqual([...out.keys()].filter((f) => f.startsWith(`${folder}/`)).map((f) => f.split('/')[1]));
+      }
+      expect(kustomizations.get('kustomization.yaml')).toEqual(['0000-pool', '0001-day1', '0002-kmm']);
+
+      // The delivery points at what was written: the Application at dist/, each Flux Kustomization at a stage folder.
+      expect(out.get('0003-bootstrap-argocd/Application.nic-drivers.k8s.yaml')![0].spec.source.path).toBe('dist');
+      expect(['pool', 'day1', 'kmm'].map((stage) => out.get(`0004-bootstrap-flux/Kustomization.nic-drivers-${stage}.k8s.yaml`)![0].spec.path))
+        .toEqual(['./dist/0000-pool', './dist/0001-day1', './dist/0002-kmm']);
+    }, STEP_TIMEOUT_MS);
+
+    withRegistryAndKubectl('`kubectl kustomize` builds dist/ (what the Application syncs) into the stage objects only, and each bootstrap folder into its own', () => {
+      const out = readOutput(join(app, 'dist'));
+      const objectsOf = (prefix: (file: string) => boolean) =>
+        [...out].filter(([file]) => prefix(file)).flatMap(([, objects]) => objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)).sort();
+      expect(kustomizeBuild(join(app, 'dist'))).toEqual(objectsOf((file) => /^000[0-2]-/.test(file)));
+      expect(kustomizeBuild(join(app, 'dist', '0003-bootstrap-argocd'))).toEqual([
+        'Application openshift-gitops/nic-drivers', 'ClusterRole /nic-drivers-argocd', 'ClusterRoleBinding /nic-drivers-argocd',
+      ]);
+      expect(kustomizeBuild(join(app, 'dist', '0004-bootstrap-flux'))).toEqual([
+        'ClusterRole /nic-drivers-flux', 'ClusterRoleBinding /nic-drivers-flux', 'GitRepository flux-system/nic-drivers',
+        'Kustomization flux-system/nic-drivers-day1', 'Kustomization flux-system/nic-drivers-kmm', 'Kustomization flux-system/nic-drivers-pool',
+      ]);
+      for (const stage of ['0000-pool', '0001-day1', '0002-kmm']) {
+        expect(kustomizeBuild(join(app, 'dist', stage))).toEqual(objectsOf((file) => file.startsWith(`${stage}/`)));
+      }
     }, STEP_TIMEOUT_MS);
 
     withRegistry('with cdk8s-plus-33 added: main.ts, the chart example and a cdk8s-plus-33 Deployment next to ours type-check and synthesize', () => {
       run('npm install --save-dev cdk8s-plus-33@^2', app);
-      // The chart example continues main.ts: it goes in before app.synth().
+      // The chart example continues main.ts: it goes in before the synthesis.
       const main = files.find((block) => block.file === 'main.ts')!.text;
-      expect(main).toContain('\napp.synth();\n');
-      writeFileSync(join(app, 'chart-example.ts'), main.replace('\napp.synth();\n', `\n${chartExample[0].text}\napp.synth();\n`));
+      const synthesis = '\nKustomizeOutput.synth(app);\n';
+      expect(main).toContain(synthesis);
+      writeFileSync(join(app, 'chart-example.ts'), main.replace(synthesis, `\n${chartExample[0].text}${synthesis}`));
       writeFileSync(join(app, 'with-cdk8s-plus-33.ts'), WITH_CDK8S_PLUS_33);
       // The README's tsconfig.json, with the declarations checked too: with skipLibCheck, a
       // declaration of ours that named a cdk8s-plus the app lacks would pass as `any`.

@@ -1,7 +1,6 @@
 import { readFileSync } from 'fs';
-import { join } from 'path';
+import { join, resolve } from 'path';
 import { load } from 'js-yaml';
-import { CRD_DIR } from './oracles';
 
 /*
  * Structural-schema validation of a manifest against a CRD's openAPIV3Schema, as the API
@@ -36,6 +35,9 @@ interface Crd {
   spec: { group: string; names: { kind: string }; versions: Array<{ name: string; schema: { openAPIV3Schema: Schema } }> };
 }
 
+/** The vendored CRDs (crds/ of the repository; their sources are in crds/README.md). */
+export const CRD_DIR = resolve(__dirname, '..', '..', 'crds');
+
 const cache = new Map<string, Crd>();
 
 function loadCrd(file: string): Crd {
@@ -58,7 +60,7 @@ const CRD_FILES = [
   'gitrepositories.fluxcd.crd.yaml',
 ];
 
-/** The schema for apiVersion/kind, from whichever CRD in ../shared/crds defines it. */
+/** The schema for apiVersion/kind, from whichever CRD in crds/ defines it. */
 export function schemaFor(apiVersion: string, kind: string): Schema {
   const [group, version] = apiVersion.split('/');
   for (const file of CRD_FILES) {

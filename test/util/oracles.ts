@@ -1,24 +1,14 @@
 import { spawnSync } from 'child_process';
-import { existsSync } from 'fs';
-import { resolve } from 'path';
 
 /*
- * External oracles (ignition-validate, shellcheck, systemd-analyze, kubectl, the CRDs in
- * ../shared/crds). Missing locally: the tests that need one are skipped with a loud banner.
+ * External oracles (ignition-validate, shellcheck, systemd-analyze, kubectl ...). Missing locally: the tests that need one are skipped with a loud banner.
  * Missing with CI=true: those tests fail, because CI must install them (.ci/run).
  */
 
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
-/** Where the reference CRDs live: `../shared/crds` beside the repository, or $KMM_DAY1_CRD_DIR. */
-export const CRD_DIR = process.env.KMM_DAY1_CRD_DIR ?? resolve(__dirname, '..', '..', '..', 'shared', 'crds');
-
 export function commandExists(command: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' }).status === 0;
-}
-
-export function crdsAvailable(): boolean {
-  return existsSync(resolve(CRD_DIR, 'machineconfigs.crd.yaml'));
 }
 
 const warned = new Set<string>();
@@ -50,4 +40,3 @@ export const withIgnitionValidate = () => testWithOracle('ignition-validate', co
 export const withShellcheck = () => testWithOracle('shellcheck', commandExists('shellcheck'));
 export const withSystemdAnalyze = () => testWithOracle('systemd-analyze', commandExists('systemd-analyze'));
 export const withKubectl = () => testWithOracle('kubectl', commandExists('kubectl'));
-export const withCrds = () => testWithOracle(`the CRDs in ${CRD_DIR}`, crdsAvailable());

@@ -1,6 +1,7 @@
 import { App, Chart, Yaml } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import * as fc from 'fast-check';
-import { BootModuleConfig, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, MaxUnavailable } from '../../../src';
+import { AppValidation, BootModuleConfig, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, MaxUnavailable } from '../../../src';
 import { Day1ValidationError } from '../../../src/validation';
 import { dns1123Label, dns1123Subdomain, FIELD_VALUES, fieldValue, labelKey, labelValue, percentage, stringValue } from '../arbitraries';
 import { PropertyCase } from '../case';
@@ -53,6 +54,16 @@ function fieldProperty<T>(subject: string, field: string, claim: string, values:
  *
  * @param fieldPrefix the prefix of the fields of a method's options (`handOverToKmm.`)
  */
+/**
+ * Constructs do not throw on invalid props: they record them, and the app's synthesis fails on
+ * them (test/constructs checks that cdk8s's error lists each). Throws what the app recorded, as
+ * one Day1ValidationError, the way a construction error used to be.
+ */
+function rejectInvalid(scope: IConstruct): void {
+  const problems = AppValidation.problemsOf(scope);
+  if (problems.length > 0) throw Day1ValidationError.of(problems);
+}
+
 function expectNames(error: unknown, path: string, input: string, fieldPrefix = ''): Outcome {
   if (!(error instanceof Day1ValidationError)) {
     throw new Error(`expected a Day1ValidationError naming ${input}, got ${error instanceof Error ? error.stack : String(error)}`);
@@ -146,6 +157,7 @@ function day1KernelModuleCases(): void {
         try {
           const pool = KmmMachineConfigPool.fromPoolName(chart, 'pool', poolName);
           module = new Day1KernelModule(chart, 'm', { ...props, pool });
+          rejectInvalid(chart);
         } catch (error) {
           return field.name === 'pool' ? expectNames(error, 'c/pool', 'name') : expectNames(error, prefix, field.name);
         }
@@ -182,9 +194,13 @@ function poolCases(): void {
     const app = new App({ outdir: OUTDIR });
     const pools = new Chart(app, 'pools');
     const pool = new KmmMachineConfigPool(pools, 'p', props);
-    if (!withModule) return { pool, pools };
+    if (!withModule) {
+      rejectInvalid(app);
+      return { pool, pools };
+    }
     const modules = new Chart(app, 'modules');
     new Day1KernelModule(modules, 'm', { pool, kernelModuleImage: 'quay.io/a/ice', kernelModuleName: 'ice' });
+    rejectInvalid(app);
     return { pool, pools, modules };
   }
 
@@ -315,6 +331,7 @@ function bootModuleConfigCases(): void {
         const chart = new Chart(app, 'c');
         try {
           new BootModuleConfig(chart, 'b', props);
+          rejectInvalid(chart);
         } catch (error) {
           return expectNames(error, prefix, field.name);
         }
@@ -378,12 +395,14 @@ function handOverCases(): void {
         try {
           const pool = KmmMachineConfigPool.fromPoolName(modules, 'pool', ctx.pool, selector as Record<string, string>);
           module = new Day1KernelModule(modules, 'm', { ...ctx.settings, pool });
+          rejectInvalid(modules);
         } catch (error) {
           return expectNames(error, 'modules/pool', 'nodeSelector');
         }
         const options: any = { ...given, ...(field.name === 'nodeSelector' ? {} : { [field.name]: value }), scope: kmm };
         try {
           module.handOverToKmm(options);
+          rejectInvalid(modules);
         } catch (error) {
           return expectNames(error, prefix, field.name, 'handOverToKmm.');
         }
