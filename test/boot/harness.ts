@@ -386,7 +386,9 @@ export class FakeNode {
    * Runs one script to its end with exactly this unit environment (e.g. that of a KMM operator
    * unit or of an earlier release's unit) instead of one generated here.
    */
-  public runWithUnitEnvironment(script: ScriptName, environment: Record<string, string>, extra: Record<string, string> = {}, args: string[] = []): RunResult {
+  public runWithUnitEnvironment(
+    script: ScriptName, environment: Record<string, string>, extra: Record<string, string> = {}, args: string[] = [],
+  ): RunResult {
     return this.runWithEnvironment(script, {
       PATH: this.bin, LANG: 'C.UTF-8', FAKE_STATE: this.state, KMM_DAY1_ROOT: this.root, ...environment, ...extra,
     }, args);

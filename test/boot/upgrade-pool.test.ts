@@ -31,12 +31,20 @@ interface Member {
 
 /** The frozen fixtures' modules (their names are fixed), an operator-rewritten one and ours. */
 const ICE_V2: Member = {
-  name: '99-oot-nic-kmm-day1-ice', writer: 'interface-v2', kernelModuleName: 'ice', kernelModuleImage: 'quay.io/example/ice-driver',
-  inTreeModulesToRemove: ['ice'], firmwareFilesPath: '/opt/lib/firmware/intel/ice',
+  name: '99-oot-nic-kmm-day1-ice',
+  writer: 'interface-v2',
+  kernelModuleName: 'ice',
+  kernelModuleImage: 'quay.io/example/ice-driver',
+  inTreeModulesToRemove: ['ice'],
+  firmwareFilesPath: '/opt/lib/firmware/intel/ice',
 };
 const SFC_V1: Member = {
-  name: '99-oot-nic-kmm-day1-sfc', writer: 'interface-v1', kernelModuleName: 'sfc', kernelModuleImage: 'quay.io/example/sfc-driver',
-  inTreeModulesToRemove: ['sfc'], moduleParameters: ['rss_cpus=4'],
+  name: '99-oot-nic-kmm-day1-sfc',
+  writer: 'interface-v1',
+  kernelModuleName: 'sfc',
+  kernelModuleImage: 'quay.io/example/sfc-driver',
+  inTreeModulesToRemove: ['sfc'],
+  moduleParameters: ['rss_cpus=4'],
 };
 const MLX_KMM: Member = {
   name: '98-oot-nic-kmm-day1-mlx', writer: 'kmm', kernelModuleName: 'mlx5_core', kernelModuleImage: 'quay.io/example/mlx5-driver', inTreeModulesToRemove: ['mlx5_core'],
@@ -54,8 +62,13 @@ function machineConfig(member: Member, pool: readonly Member[]): any {
   }
   if (writer === 'kmm') {
     return kmmOperatorMachineConfig({
-      machineConfigName: name, machineConfigPoolName: POOL, kernelModuleImage: module.kernelModuleImage, kernelModuleName: module.kernelModuleName,
-      inTreeModulesToRemove: module.inTreeModulesToRemove, firmwareFilesPath: module.firmwareFilesPath, workerImage: WORKER_IMAGE,
+      machineConfigName: name,
+      machineConfigPoolName: POOL,
+      kernelModuleImage: module.kernelModuleImage,
+      kernelModuleName: module.kernelModuleName,
+      inTreeModulesToRemove: module.inTreeModulesToRemove,
+      firmwareFilesPath: module.firmwareFilesPath,
+      workerImage: WORKER_IMAGE,
     });
   }
   return load(readFileSync(join(FIXTURES, writer, `${name}.yaml`), 'utf8'));
