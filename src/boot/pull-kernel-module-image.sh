@@ -192,7 +192,8 @@ read_deployments() {
 
 # --next-kernel: one module's images for the next kernel. Arguments: the module's id, its
 # interface, its module image (no tag), its worker image. Claims the module first, so that of the
-# stop commands running side by side exactly one handles it.
+# stop commands running side by side exactly one handles it; a module whose images could not be
+# pulled is released again.
 prepull_module() {
   local id="$1" label="$1" image="$3:${next_tag}" worker="$4" ref pulled=()
   if [[ "$2" == kmm ]]; then
@@ -210,9 +211,12 @@ prepull_module() {
       pulled+=("${ref}")
     elif [[ "${REPLY}" == "does not exist" ]]; then
       log "pre-pull ${label}: ${ref} does not exist; nothing else changes: ${outcome} once it exists and reboots once, as without a pre-pull"
+      rm -rf "${run_dir}/prepull.${id}"
       return 0
     else
       log "pre-pull ${label}: ${ref} not pulled (${REPLY}); ${outcome} and reboots once, as without a pre-pull"
+      # A later stop in this boot (the shutdown after a restart of the unit) may try again.
+      rm -rf "${run_dir}/prepull.${id}"
       return 0
     fi
   done

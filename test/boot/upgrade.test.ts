@@ -166,6 +166,20 @@ describe('at shutdown (ExecStop: pull-kernel-module-image.sh --next-kernel)', ()
     expect(node.hasImage(K2)).toBe(false);
   });
 
+  test('a module pulled once is not pulled again by a later stop in the same boot; one that failed is tried again', () => {
+    const node = runningNode().stage(NEXT_KERNEL).failPulls(2);
+
+    const failed = node.runStop(ice);
+    const retried = node.runStop(ice);
+    const third = node.runStop(ice);
+
+    expect(moduleLines(failed)).toEqual([expect.stringContaining(`${K2} not pulled (`)]);
+    expect(pulled(retried)).toEqual([K2]);
+    expect(node.hasImage(K2)).toBe(true);
+    expect(pulled(third)).toEqual([]);
+    expect(moduleLines(third)).toEqual([]);
+  });
+
   test('a registry that fails for a moment: retried once within the budget', () => {
     const node = runningNode().stage(NEXT_KERNEL).failPulls(1);
 
