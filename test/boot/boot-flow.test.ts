@@ -91,3 +91,27 @@ test('two modules on one node: they share the worker image, each pulls its own m
   expect(node.guard(ice)).toBeUndefined();
   expect(node.guard(mlx)).toBeUndefined();
 });
+
+test('a kernel release ending in "+": the pull unit pulls the tag without it, and the replace unit loads that very image (one reboot, not a loop)', () => {
+  const release = '6.8.0-rc1+';
+  // Written out rather than derived: the tag both scripts must use for this release.
+  const image = `${ice.kernelModuleImage}:6.8.0-rc1`;
+  const node = new FakeNode(release).publishModule(ice, [release]).writePullSecret();
+  expect(moduleImage(ice, release)).toBe(image);
+
+  const first = node.boot([ice]);
+
+  expect(pullCalls(first.pull[0]).map((argv) => argv[argv.length - 1])).toEqual([WORKER_IMAGE, image]);
+  expect(first.pull[0].status).toBe(0);
+  expect(first.rebooted).toBe(true);
+
+  const second = node.boot([ice]);
+
+  expect(second.replace[0].status).toBe(0);
+  expect(second.replace[0].lines[second.replace[0].lines.length - 1]).toBe(`loaded ice from ${image}`);
+  expect(load(node.workerRun(1).config)).toMatchObject({ containerImage: image });
+  expect(node.workerRun(1).tmp).toContain(`opt/lib/modules/${release}/ice.ko`);
+  // The pull unit looked for the same tag the replace unit used: present, so nothing pulled, no reboot.
+  expect(podmanCalls(second.pull[0])).toEqual([['image', 'exists', WORKER_IMAGE], ['image', 'exists', image]]);
+  expect(second.rebooted).toBe(false);
+});

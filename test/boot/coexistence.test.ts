@@ -100,11 +100,16 @@ const replaceUnitOf = (member: Member) => `${member.name}-replace-kernel-module.
 const pullUnitOf = (member: Member) => `${member.name}-pull-kernel-module-image.service`;
 const moduleImageOf = (module: Module, kernel = KERNEL) => `${module.kernelModuleImage}:${kernelTag(kernel)}`;
 
-/** A node of the pool with every image published and the pull secret in place. */
+/**
+ * A node of the pool with every image published and the pull secret in place. With a
+ * MachineConfig of the KMM operator in the pool, its scripts may load any module, and their
+ * copy step runs /bin/sh in the module image: every module image has one then.
+ */
 function poolNode(pool: readonly Member[], kernel = KERNEL): FakeNode {
   const node = new FakeNode(kernel).writePullSecret();
+  const shell = pool.some((member) => member.writer === 'kmm');
   for (const member of pool) {
-    node.publishModule({ ...member.module, workerImage: WORKER_IMAGE }, [kernel]);
+    node.publishModule({ ...member.module, workerImage: WORKER_IMAGE }, [kernel], shell);
   }
   return node;
 }
@@ -166,8 +171,9 @@ function mountOf(call: Call, containerPath: string): string | undefined {
   return volume?.split(':')[0];
 }
 
+/** The worker runs among `calls` (not the KMM operator's copy runs, `... /bin/sh -c ...` in a module image). */
 function podmanRuns(calls: readonly Call[]): Call[] {
-  return calls.filter((call) => call.tool === 'podman' && call.argv[0] === 'run');
+  return calls.filter((call) => call.tool === 'podman' && call.argv[0] === 'run' && !call.argv.includes('/bin/sh'));
 }
 
 function pulledImages(calls: readonly Call[]): string[] {

@@ -208,11 +208,14 @@ export class FakeNode {
     return this;
   }
 
-  /** Publishes the worker image and the module image for `kernels`, with module and firmware files. */
-  public publishModule(options: ModuleImageSpec & { readonly workerImage: string }, kernels: string[] = [KERNEL]): this {
+  /**
+   * Publishes the worker image and the module image for `kernels`, with module and firmware
+   * files; FROM scratch unless `shell` (a /bin/sh, which the KMM operator's copy step runs).
+   */
+  public publishModule(options: ModuleImageSpec & { readonly workerImage: string }, kernels: string[] = [KERNEL], shell = false): this {
     this.publishWorker(options.workerImage);
     for (const kernel of kernels) {
-      this.publish(moduleImage(options, kernel), moduleImageFiles(options, kernel));
+      this.publish(moduleImage(options, kernel), { ...moduleImageFiles(options, kernel), ...(shell ? { 'bin/sh': '' } : {}) });
     }
     return this;
   }

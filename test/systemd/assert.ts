@@ -11,7 +11,7 @@ import { ResolvedMachineConfigOptions } from '../../src/machine-config';
 export type Moment = readonly [label: string, at: number | undefined];
 
 function excerpt(journal: BootJournal, units: readonly string[]): string {
-  const pattern = new RegExp(units.map((u) => u.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') + '|fake-podman|fake-kmm-worker');
+  const pattern = new RegExp(units.map((u) => u.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') + '|kmm-worker');
   return journal.text(pattern);
 }
 
@@ -59,19 +59,23 @@ export function expectLoadedBeforeNetwork(node: TierNode, n: number, modules: re
   }
 }
 
-/** The pull unit's script (its first podman call) ran after network-online.target and after the dispatcher had finished. */
+/**
+ * The pull unit's script ran after network-online.target and after the dispatcher had
+ * finished: its first line (written after its first podman call, which follows the wait of
+ * ExecStartPre) came after both.
+ */
 export function expectPullAfterNetworkOnlineAndDispatcher(journal: BootJournal, options: ResolvedMachineConfigOptions): void {
   const unit = pullUnitName(options.machineConfigName);
-  const firstCall = journal.podman(unit)[0]?.mono;
+  const firstCall = journal.output(unit).find((e) => e.identifier === 'pull-kernel-module-image.sh')?.mono;
   const units = [unit, 'network-online.target', 'NetworkManager-dispatcher.service'];
   expectOrder(journal, ['network-online.target reached', journal.jobDone('network-online.target')], [`${unit} starting`, journal.starting(unit)], units);
   expectOrder(journal, ['NetworkManager-dispatcher started', journal.jobDone('NetworkManager-dispatcher.service')],
-    [`${unit}'s first podman call`, firstCall], units);
+    [`${unit}'s script's first line`, firstCall], units);
   // The dispatcher was still busy when the unit started: the wait script had something to wait for.
   expectOrder(journal, [`${unit} starting`, journal.starting(unit)],
     ['NetworkManager-dispatcher finished', journal.deactivated('NetworkManager-dispatcher.service')], units);
   expectOrder(journal, ['NetworkManager-dispatcher finished', journal.deactivated('NetworkManager-dispatcher.service')],
-    [`${unit}'s first podman call`, firstCall], units);
+    [`${unit}'s script's first line`, firstCall], units);
 }
 
 /** No unit of the boot left a process in its control group for systemd to find. */
@@ -94,7 +98,7 @@ export function expectNoConcurrentLoads(journal: BootJournal): void {
     if (loading) {
       if (running !== undefined) {
         throw new Error(`boot ${journal.bootId}: ${loading[1]} started loading while ${running} was still loading`
-          + `\n${journal.text(/fake-kmm-worker|replace-kernel-module/)}`);
+          + `\n${journal.text(/kmm-worker|replace-kernel-module/)}`);
       }
       running = loading[1];
     } else if (loaded === null || loaded[1] === running) {

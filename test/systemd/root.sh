@@ -14,10 +14,17 @@ set -euo pipefail
 
 suite=bookworm
 variant=minbase
-packages=(systemd systemd-sysv dbus)
-host_packages=(systemd-container debootstrap)
+# podman and crun: the node's real container engine; containernetworking-plugins is the
+# container-network-stack that podman's common files depend on (debootstrap resolves no
+# virtual packages). Their configuration for a guest of systemd-nspawn comes with each node
+# (test/systemd/node/etc/containers).
+packages=(systemd systemd-sysv dbus podman crun containernetworking-plugins)
+# The host's side of the tier: nspawn and debootstrap; buildah and skopeo build the test images
+# and copy them into a node's store, docker-registry serves them on the loopback (htpasswd from
+# apache2-utils for its basic auth), busybox-static is the worker image's userland.
+host_packages=(systemd-container debootstrap buildah skopeo docker-registry apache2-utils busybox-static)
 # Bump when the recipe in build_root changes what the tarball holds.
-recipe=1
+recipe=3
 cache_dir="${KMM_DAY1_ROOT_CACHE:-/var/cache/cdk8s-kmm-day1}"
 
 in_ci() {
@@ -70,6 +77,11 @@ install_host_tools() {
   local missing=()
   command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v buildah >/dev/null || missing+=(buildah)
+  command -v skopeo >/dev/null || missing+=(skopeo)
+  [[ -x /usr/bin/docker-registry ]] || missing+=(docker-registry)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  [[ -x /bin/busybox ]] || missing+=(busybox-static)
   ((${#missing[@]} == 0)) && return 0
   command -v apt-get >/dev/null || cannot "missing ${missing[*]} and no apt-get to install them"
   printf 'installing %s\n' "${missing[*]}" >&2
@@ -100,9 +112,13 @@ build_root() {
   mkdir -p "${r}/var/log/journal" "${r}/etc/systemd/journald.conf.d"
   printf '[Journal]\nStorage=persistent\nRateLimitBurst=0\nForwardToConsole=no\n' \
     >"${r}/etc/systemd/journald.conf.d/50-kmm-day1-tier.conf"
-  # A login prompt and apt's timers only add noise to the console and the journal.
+  # A login prompt and apt's timers only add noise to the console and the journal. podman's
+  # own units (its API socket, restart and auto-update at boot) do not run on a node; here they
+  # would touch the container store at boot, unordered against the units under test.
   local unit
-  for unit in console-getty.service getty@.service apt-daily.timer apt-daily-upgrade.timer; do
+  for unit in console-getty.service getty@.service apt-daily.timer apt-daily-upgrade.timer \
+    dpkg-db-backup.timer e2scrub_all.timer fstrim.timer \
+    podman.service podman.socket podman-restart.service podman-auto-update.service podman-auto-update.timer; do
     ln -sfn /dev/null "${r}/etc/systemd/system/${unit}"
   done
 

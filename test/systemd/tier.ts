@@ -6,19 +6,24 @@ import {
 } from 'fs';
 import { release } from 'os';
 import { dirname, join } from 'path';
+import { BUSYBOX } from './images';
 import { applyPool, systemctlRoot } from './pool';
+import { Credentials, Endpoint, loopbackEndpoints, REGISTRY_BINARY } from './registry';
 import { mergeMachineConfigs, MergedMachineConfigs, MergeMachineConfigsOptions, ResolvedMachineConfigOptions } from '../../src/machine-config';
 import { commandExists, testWithOracle } from '../util/oracles';
 
 /*
- * The real-systemd tier: a Debian bookworm root (test/systemd/root.sh builds it once and
- * caches it as a tarball) booted with systemd-nspawn, systemd 252 as PID 1. Per scenario the
- * root is copied, a pool of MachineConfigs is written into it as Ignition and the MCO would,
- * and stand-ins are added only for what cannot run here (node/: podman with a directory for
- * an image store, the KMM worker, NetworkManager and its dispatcher, crio-wipe). The node
- * boots again after every reboot (nspawn exits 133) until the probe unit powers it off.
- * What happened is read from systemd itself: the persistent journal and the `systemctl show`
- * timestamps that the probe writes before powering off.
+ * The real-systemd tier: a Debian bookworm root with podman and crun (test/systemd/root.sh
+ * builds it once and caches it as a tarball) booted with systemd-nspawn, systemd 252 as PID 1,
+ * sharing the host's network namespace so that registries on the host's 127.0.0.1 (registry.ts)
+ * are the node's registries. Per scenario the root is copied, a pool of MachineConfigs is
+ * written into it as Ignition and the MCO would, and stand-ins are added only for what cannot
+ * run here (node/: NetworkManager and its dispatcher, crio-wipe; the worker image's entrypoint
+ * stands in for the kernel part of KMM's worker, images/kmm-worker). Podman, its storage
+ * across reboots, the registry and its credentials are real. The node boots again after every
+ * reboot (nspawn exits 133) until the probe unit powers it off. What happened is read from
+ * systemd itself (the persistent journal, the `systemctl show` timestamps that the probe
+ * writes before powering off), from the registry's request log and from podman's storage.
  */
 
 const ROOT_SH = join(__dirname, 'root.sh');
@@ -57,6 +62,10 @@ function base(): string {
 function missingForTier(): string | undefined {
   if (process.getuid?.() !== 0) return 'root privileges (systemd-nspawn boots containers)';
   if (!commandExists('systemd-nspawn')) return 'systemd-nspawn (Debian package systemd-container)';
+  for (const [tool, pkg] of [['buildah', 'buildah'], ['skopeo', 'skopeo'], [REGISTRY_BINARY, 'docker-registry'], ['htpasswd', 'apache2-utils'],
+    [BUSYBOX, 'busybox-static']]) {
+    if (!commandExists(tool)) return `${tool} (Debian package ${pkg})`;
+  }
   const tarball = rootTarball();
   if (!existsSync(tarball)) return `the cached bookworm root ${tarball} (npx projen test:systemd builds it)`;
   // Namespaces may be denied here (an unprivileged container): try one, read-only, no boot.
@@ -67,6 +76,8 @@ function missingForTier(): string | undefined {
 }
 
 const missing = missingForTier();
+/** Whether nodes can boot here (registries and images are only worth starting then). */
+export const TIER_AVAILABLE = missing === undefined;
 /** `test` when a node can boot here; skipped loudly locally, failing in CI, otherwise. */
 export const scenario = testWithOracle(missing ?? 'the real-systemd tier', missing === undefined);
 
@@ -81,11 +92,6 @@ export const NODE_KERNEL = release();
 /** The module image reference the node pulls for `options`. */
 export function moduleImage(options: ResolvedMachineConfigOptions): string {
   return `${options.kernelModuleImage}:${kernelTag(NODE_KERNEL)}`;
-}
-
-/** An image reference as a directory name (the stand-in podman's encoding). */
-export function encodeImage(image: string): string {
-  return image.replace(/%/g, '%25').replace(/\//g, '%2F').replace(/:/g, '%3A').replace(/@/g, '%40');
 }
 
 export type Tree = Record<string, string>;
@@ -130,11 +136,13 @@ export interface JournalEntry {
   readonly identifier?: string;
   /** UNIT=: the unit a message of systemd is about. */
   readonly unit?: string;
-  /** The unit a stand-in was called from (KMM_TIER_UNIT), else journald's _SYSTEMD_UNIT. */
+  /** The unit a tier fixture was called from (KMM_TIER_UNIT), else journald's _SYSTEMD_UNIT. */
   readonly caller?: string;
   readonly messageId?: string;
   readonly jobType?: string;
   readonly jobResult?: string;
+  /** CONTAINER_NAME: set on what podman's journald log driver wrote for a container. */
+  readonly containerName?: string;
 }
 
 function field(value: unknown): string | undefined {
@@ -175,29 +183,57 @@ export class BootJournal {
     return this.entries.filter((e) => e.identifier === 'systemd' && e.unit === unit);
   }
 
-  /** Calls of the stand-in podman ("podman ARGS"), optionally only those made from units ending in `unitSuffix`. */
-  public podman(unitSuffix = ''): JournalEntry[] {
-    return this.entries.filter((e) => e.identifier === 'fake-podman' && /^podman (?!\S+: )/.test(e.message)
-      && (e.caller ?? '').endsWith(unitSuffix));
+  /** What a unit ending in `unitSuffix` wrote to its output (its scripts, and podman's relay of a container's output). */
+  public output(unitSuffix: string): JournalEntry[] {
+    return this.entries.filter((e) => e.identifier !== 'systemd' && (e.caller ?? '').endsWith(unitSuffix));
   }
 
-  public pulls(unitSuffix = ''): JournalEntry[] {
-    return this.podman(unitSuffix).filter((e) => e.message.startsWith('podman pull '));
+  /** The images our pull script said it pulled ("pulled IMAGE (attempt i/n)"), from units ending in `unitSuffix`. */
+  public pulled(unitSuffix = ''): string[] {
+    return this.output(unitSuffix).map((e) => /^pulled (\S+) \(attempt \d+\/\d+\)$/.exec(e.message)).filter((m) => m !== null)
+      .map((m) => m![1]);
   }
 
-  /** What the stand-in KMM worker said ("loading M from IMAGE", "loaded M", "error: ..."). */
+  /**
+   * What the worker image's entrypoint said ("loading M from IMAGE", "config M| LINE",
+   * "loaded M", "error: ..."), without its "kmm-worker: " prefix, as podman relayed it from the
+   * container to the unit's output (podman's journald log driver writes each line once more,
+   * with CONTAINER_NAME: those are left out).
+   */
   public worker(): JournalEntry[] {
-    return this.entries.filter((e) => e.identifier === 'fake-kmm-worker');
+    return this.entries.filter((e) => e.message.startsWith(WORKER_PREFIX) && e.containerName === undefined)
+      .map((e) => ({ ...e, message: e.message.slice(WORKER_PREFIX.length) }));
   }
 
   /** When the worker reported `module` loaded. */
   public loaded(module: string): number | undefined {
-    return this.first((e) => e.identifier === 'fake-kmm-worker' && e.message === `loaded ${module}`)?.mono;
+    return this.worker().find((e) => e.message === `loaded ${module}`)?.mono;
+  }
+
+  /** The modules the worker reported loaded in this boot, in order. */
+  public loadedModules(): string[] {
+    return this.worker().map((e) => /^loaded (\S+)$/.exec(e.message)).filter((m) => m !== null).map((m) => m![1]);
+  }
+
+  /** The config the worker was given, by module, as it printed it. */
+  public workerConfigs(): Record<string, string> {
+    const configs: Record<string, string> = {};
+    for (const entry of this.worker()) {
+      const line = /^config (\S+)\| (.*)$/.exec(entry.message);
+      if (line) configs[line[1]] = `${configs[line[1]] ?? ''}${line[2]}\n`;
+    }
+    return configs;
   }
 
   /** systemd's complaints about processes a unit left behind. */
   public leftovers(): JournalEntry[] {
     return this.entries.filter((e) => /Found left-over process/.test(e.message));
+  }
+
+  /** When the shutdown of a reboot began: systemd's first "Stopping X..." or word of reboot.target; undefined without a reboot. */
+  public rebootAt(): number | undefined {
+    if (!this.rebootRequested()) return undefined;
+    return this.first((e) => e.identifier === 'systemd' && (e.unit === 'reboot.target' || e.message.startsWith('Stopping ')))?.mono;
   }
 
   public rebootRequested(): boolean {
@@ -216,10 +252,12 @@ export class BootJournal {
   }
 }
 
+const WORKER_PREFIX = 'kmm-worker: ';
+
 /** Reads the node's persistent journal, grouped by boot in boot order. */
 export function readJournal(directory: string): BootJournal[] {
   const out = run('journalctl', ['-D', directory, '-o', 'json', '--no-pager', '--output-fields=' + [
-    'MESSAGE', 'SYSLOG_IDENTIFIER', 'UNIT', '_SYSTEMD_UNIT', 'KMM_TIER_UNIT', 'MESSAGE_ID', 'JOB_TYPE', 'JOB_RESULT', '_BOOT_ID',
+    'MESSAGE', 'SYSLOG_IDENTIFIER', 'UNIT', '_SYSTEMD_UNIT', 'KMM_TIER_UNIT', 'MESSAGE_ID', 'JOB_TYPE', 'JOB_RESULT', '_BOOT_ID', 'CONTAINER_NAME',
   ].join(',')], 'journal');
   const byBoot = new Map<string, JournalEntry[]>();
   for (const line of out.split('\n')) {
@@ -235,6 +273,7 @@ export function readJournal(directory: string): BootJournal[] {
       messageId: field(raw.MESSAGE_ID),
       jobType: field(raw.JOB_TYPE),
       jobResult: field(raw.JOB_RESULT),
+      containerName: field(raw.CONTAINER_NAME),
     };
     const list = byBoot.get(entry.boot) ?? [];
     list.push(entry);
@@ -256,15 +295,15 @@ export interface ProbeReport {
   /** `systemctl --failed` unit names. */
   readonly failed: string[];
   readonly jobs: string;
-  /** Modules the stand-in worker loaded in this boot. */
+  /** Modules the worker reported loaded in this boot (from the journal). */
   readonly loaded: string[];
-  /** The config the stand-in worker was given, by module it loaded. */
+  /** The config the worker was given, by module (from the journal). */
   readonly workerConfigs: Record<string, string>;
   /** `systemctl show` properties by unit. */
   readonly units: Record<string, Record<string, string>>;
 }
 
-export function parseReport(text: string): ProbeReport {
+export function parseReport(text: string, journal: BootJournal): ProbeReport {
   const sections = new Map<string, string[]>();
   let current: string[] = [];
   for (const line of text.split('\n')) {
@@ -277,12 +316,6 @@ export function parseReport(text: string): ProbeReport {
     }
   }
   const lines = (name: string) => (sections.get(name) ?? []).filter((line) => line !== '');
-  const workerConfigs: Record<string, string> = {};
-  for (const name of sections.keys()) {
-    if (name.startsWith('worker-config ')) {
-      workerConfigs[name.slice('worker-config '.length)] = lines(name).map((line) => `${line}\n`).join('');
-    }
-  }
   // `systemctl show` of several units: one block of properties per unit, blank lines between.
   const units: Record<string, Record<string, string>> = {};
   for (const block of (sections.get('show') ?? []).join('\n').split(/\n\s*\n/)) {
@@ -295,8 +328,8 @@ export function parseReport(text: string): ProbeReport {
     systemState: lines('system-state')[0] ?? '',
     failed: lines('failed').map((line) => line.split(/\s+/)[0]),
     jobs: lines('jobs').join('\n'),
-    loaded: lines('loaded'),
-    workerConfigs,
+    loaded: journal.loadedModules(),
+    workerConfigs: journal.workerConfigs(),
     units,
   };
 }
@@ -320,6 +353,9 @@ export interface BootRecord {
   readonly rebooted: boolean;
   readonly poweredOff: boolean;
   readonly wallMs: number;
+  /** Host wall clock (ms) when nspawn started and ended: the window of the registry's log that is this boot's. */
+  readonly startedAt: number;
+  readonly endedAt: number;
   readonly consoleLog: string;
 }
 
@@ -425,44 +461,40 @@ export class TierNode {
     return pool;
   }
 
-  /** Makes the registry serve `image` with this root filesystem. */
-  public publish(image: string, files: Tree): this {
-    const dir = join(this.root, 'var/lib/fake-registry', encodeImage(image));
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    writeTree(dir, files);
+  /**
+   * Puts `image` into the node's podman storage as an earlier pull would have: skopeo copies it
+   * from its registry into the same vfs store the node's podman uses (no libpod database is
+   * written, so podman in the node creates its own).
+   */
+  public store(image: string, credentials?: Credentials): this {
+    const creds = credentials === undefined ? [] : ['--src-creds', `${credentials.username}:${credentials.password}`];
+    run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', ...creds, `docker://${image}`, this.storageReference(image)], 'storing an image');
     return this;
   }
 
-  /** Publishes the worker image and the module image for the node's kernel. */
-  public publishModule(options: ResolvedMachineConfigOptions): this {
-    this.publish(options.workerImage, { 'usr/bin/kmm-worker': 'worker\n' });
-    this.publish(moduleImage(options), moduleImageFiles(options));
-    return this;
-  }
-
-  /** Puts a published image into local storage, as an earlier pull would have. */
-  public store(image: string): this {
-    const source = join(this.root, 'var/lib/fake-registry', encodeImage(image));
-    if (!existsSync(source)) throw new Error(`${image} is not published`);
-    const dest = join(this.root, 'var/lib/containers/storage/fake-podman/images', encodeImage(image));
-    mkdirSync(dirname(dest), { recursive: true });
-    cpSync(source, dest, { recursive: true });
-    return this;
-  }
-
+  /** Stores the worker image and the module image for the node's kernel. */
   public storeModule(options: ResolvedMachineConfigOptions): this {
     return this.store(options.workerImage).store(moduleImage(options));
   }
 
+  /** Whether `image` is in the node's podman storage (read from the host, the node powered off). */
   public hasImage(image: string): boolean {
-    return existsSync(join(this.root, 'var/lib/containers/storage/fake-podman/images', encodeImage(image)));
+    return spawnSync('skopeo', ['inspect', '--raw', this.storageReference(image)], { stdio: 'ignore' }).status === 0;
   }
 
-  /** Turns a stand-in knob on (see node/usr/bin/podman). */
-  public knob(name: 'registry-down' | 'volatile-storage'): this {
-    writeFileSync(join(this.root, 'etc/kmm-day1-tier', name), '');
-    return this;
+  /** The node's podman storage lives under /run: what a boot pulled is gone after the reboot. */
+  public volatileStorage(): this {
+    return this.write('/etc/containers/storage.conf',
+      '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/run/kmm-day1-tier/volatile-storage"\n');
+  }
+
+  /** The node's pull secret, /var/lib/kubelet/config.json (kubelet format); `undefined` removes it. */
+  public pullSecret(contents: string | undefined): this {
+    if (contents === undefined) {
+      rmSync(join(this.root, 'var/lib/kubelet/config.json'), { force: true });
+      return this;
+    }
+    return this.write('/var/lib/kubelet/config.json', contents, 0o600);
   }
 
   /** How long the dispatcher stand-in stays busy after network-online.target. */
@@ -487,12 +519,14 @@ export class TierNode {
   public boot(): BootRecord {
     const n = this.boots.length + 1;
     const consoleLog = join(this.dir, `console-${n}.log`);
+    this.writeRegistriesConf();
     const started = Date.now();
     const result = spawnSync('timeout', [
       '--kill-after=10', String(BOOT_TIMEOUT_SECONDS),
       'systemd-nspawn', '-q', '-D', this.root, '-b', '--register=no', '--keep-unit', '--console=read-only',
-      // No network: the node needs none here, and the host's stays untouched.
-      '--private-network', '--link-journal=no', `--machine=${this.machine}`, `--setenv=${this.marker}`,
+      // The host's network namespace (its loopback registries); CAP_NET_ADMIN lets podman bring up
+      // the loopback of a `--network none` container.
+      '--capability=CAP_NET_ADMIN', '--link-journal=no', `--machine=${this.machine}`, `--setenv=${this.marker}`,
     ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, LANG: 'C.UTF-8' }, maxBuffer: 64 * 1024 * 1024 });
     writeFileSync(consoleLog, Buffer.concat([result.stdout ?? Buffer.alloc(0), result.stderr ?? Buffer.alloc(0)]));
     this.lastBootEnd = Date.now();
@@ -505,6 +539,8 @@ export class TierNode {
       rebooted: result.status === EXIT_REBOOT,
       poweredOff: result.status === 0,
       wallMs,
+      startedAt: started,
+      endedAt: this.lastBootEnd,
       consoleLog,
     };
     this.boots.push(record);
@@ -544,7 +580,7 @@ export class TierNode {
   /** What the probe wrote in boot `n`; undefined when it never ran (the boot rebooted first). */
   public report(n: number): ProbeReport | undefined {
     const file = join(this.root, 'var/lib/kmm-day1-tier/reports', this.bootJournal(n).bootId);
-    return existsSync(file) ? parseReport(readFileSync(file, 'utf8')) : undefined;
+    return existsSync(file) ? parseReport(readFileSync(file, 'utf8'), this.bootJournal(n)) : undefined;
   }
 
   /** What the probe wrote in boot `n`; fails, with that boot's journal, when it wrote nothing. */
@@ -554,6 +590,18 @@ export class TierNode {
       throw new Error(`${this.name}: the probe wrote no report in boot ${n}:\n${this.bootJournal(n).text()}`);
     }
     return report;
+  }
+
+  /** Every loopback endpoint started so far, marked insecure (plain HTTP) for the node's podman. */
+  private writeRegistriesConf(): void {
+    const entries = [...loopbackEndpoints()].map((e: Endpoint) => `[[registry]]\nlocation = "${e.host}"\ninsecure = true\n`);
+    this.write('/etc/containers/registries.conf.d/50-kmm-day1-tier.conf', `# The tier's registries on the host's loopback.\n${entries.join('\n')}`);
+  }
+
+  private storageReference(image: string): string {
+    const runroot = join(this.dir, 'host-runroot');
+    mkdirSync(runroot, { recursive: true });
+    return `containers-storage:[vfs@${join(this.root, 'var/lib/containers/storage')}+${runroot}]${image}`;
   }
 
   public cleanup(): void {
@@ -596,16 +644,4 @@ function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory()
     ? listFiles(join(dir, entry.name), `${prefix}${entry.name}/`)
     : [`${prefix}${entry.name}`]));
-}
-
-/** The root filesystem of a module image for the node's kernel, laid out as a DTK build does. */
-export function moduleImageFiles(options: ResolvedMachineConfigOptions): Tree {
-  const files: Tree = {
-    [`opt/lib/modules/${NODE_KERNEL}/${options.kernelModuleName}.ko`]: `${options.kernelModuleName} for ${NODE_KERNEL}\n`,
-    [`opt/lib/modules/${NODE_KERNEL}/modules.dep`]: `${options.kernelModuleName}.ko:\n`,
-  };
-  if (options.firmwareFilesPath !== undefined) {
-    files[`${options.firmwareFilesPath.slice(1)}/${options.kernelModuleName}.pkg`] = 'firmware\n';
-  }
-  return files;
 }

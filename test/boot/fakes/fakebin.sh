@@ -11,7 +11,8 @@
 #                        its files are those the registry serves (a test never republishes
 #                        an image it has stored), so a pull copies nothing
 #   containers           one line `<name> <image>` per container that exists
-#   runs/<n>.run         the n-th `podman run`: holds the unit command that made it (FAKE_PROCESS,
+#   runs/<n>.run         the n-th `podman run` of a worker (a run whose command is
+#                        `/bin/sh -c ...` is a copy in a module image, see shell_copy): holds the unit command that made it (FAKE_PROCESS,
 #                        empty without one); runs/<n>.tmp.jsonl (each file's path and
 #                        contents) and runs/<n>.config.yaml are what it saw at /tmp and
 #                        /etc/kmm-worker/config.yaml
@@ -357,6 +358,53 @@ snapshot_tree() {
   printf '%s' "${lines}" >"$2"
 }
 
+# A `podman run IMAGE /bin/sh -c COMMAND`, the KMM operator's way of copying a module image's
+# files: fails as podman does when the image has no /bin/sh (a FROM scratch image), else does
+# what COMMAND says, which may only be `mkdir -p DIR` and `cp -R SRC/* DEST` joined by `&&`
+# or `;`. Paths under a volume's container path are that volume's host path, others the image's.
+shell_copy() {
+  local image="$1" command="$2" rootfs step volume
+  local -a steps words
+  shift 2
+  encode "${image}"
+  rootfs="${state}/registry/${REPLY}"
+  if [[ ! -f "${rootfs}/bin/sh" ]]; then
+    # shellcheck disable=SC2016 # podman's message, backquotes and all
+    printf 'Error: crun: executable file `/bin/sh` not found in $PATH: No such file or directory: OCI runtime attempted to invoke a command that was not found\n' >&2
+    exit 127
+  fi
+  copy_path() {
+    local path="$1" spec
+    for spec in "${copy_volumes[@]}"; do
+      local host="${spec%%:*}" inside="${spec#*:}"
+      inside="${inside%%:*}"
+      if [[ "${path}" == "${inside}" || "${path}" == "${inside}"/* ]]; then
+        REPLY="${host}${path#"${inside}"}"
+        return 0
+      fi
+    done
+    REPLY="${rootfs}${path}"
+  }
+  command="${command//&&/;}"
+  IFS=';' read -r -a steps <<<"${command}"
+  for step in "${steps[@]}"; do
+    read -r -a words <<<"${step}"
+    ((${#words[@]} > 0)) || continue
+    if [[ "${words[0]} ${words[1]:-}" == "mkdir -p" && ${#words[@]} -eq 3 ]]; then
+      copy_path "${words[2]}"
+      mkdir -p "${REPLY}"
+    elif [[ "${words[0]} ${words[1]:-}" == "cp -R" && ${#words[@]} -eq 4 && "${words[2]}" == */\* ]]; then
+      copy_path "${words[2]%/\*}"
+      volume="${REPLY}"
+      [[ -d "${volume}" ]] || { printf 'cp: cannot stat %s: No such file or directory\n' "${words[2]}" >&2; exit 1; }
+      copy_path "${words[3]}"
+      cp -R "${volume}/." "${REPLY}/"
+    else
+      fail "fake podman run: /bin/sh -c: unsupported step: ${step}"
+    fi
+  done
+}
+
 podman_run() {
   local name="" image="" remove=false volumes=()
   while (($#)); do
@@ -379,6 +427,14 @@ podman_run() {
     [[ -e "${host_path}" ]] || fail "statfs ${host_path}: no such file or directory"
   done
   add_container "${name}" "${image}"
+  if [[ "${1:-}" == /bin/sh && "${2:-}" == -c && $# -eq 3 ]]; then
+    copy_volumes=("${volumes[@]}")
+    shell_copy "${image}" "$3"
+    if [[ "${remove}" == true ]]; then
+      remove_container "${name}"
+    fi
+    return 0
+  fi
 
   local runs="${state}/runs" n=1 container_path
   [[ -d "${runs}" ]] || mkdir -p "${runs}"
