@@ -199,6 +199,11 @@ prepull_module() {
   if [[ "$2" == kmm ]]; then
     label="$1 (KMM operator's units)"
   fi
+  # This unit's own module is also among the records: once per run, whatever came of it.
+  if [[ "${prepull_seen}" == *" ${id} "* ]]; then
+    return 0
+  fi
+  prepull_seen+="${id} "
   if ! mkdir "${run_dir}/prepull.${id}" 2>/dev/null; then
     return 0
   fi
@@ -292,6 +297,7 @@ prepull_for_next_kernel() {
   fi
   log "the next deployment (${next_deployment}) boots kernel ${next_kernel}, not the running ${kernel_release}: pre-pulling the images tagged ${next_tag}, within ${prepull_deadline}s"
   mkdir -p "${run_dir}"
+  prepull_seen=" "
   prepull_module "${id}" "${interface}" "${KERNEL_MODULE_IMAGE}" "${WORKER_IMAGE}"
   for record in "${run_dir}"/modules/*; do
     if [[ -f "${record}" ]]; then
