@@ -264,7 +264,7 @@ scenario('a registry that hangs at the shutdown: the pull unit\'s stop ends with
 
   const before = node.bootJournal(1);
   const lines = pullLines(before, pullUnitName(ICE)).filter((line) => line.startsWith('pre-pull '));
-  expect(lines).toEqual([expect.stringMatching(/^pre-pull 99-worker-kmm-day1-ice: \S+ not pulled \(no answer within 10s\); /)]);
+  expect(lines).toEqual([expect.stringMatching(/^pre-pull 99-worker-kmm-day1-ice: \S+ not pulled \(no answer within [0-9]+s\); /)]);
   const seconds = stopSeconds(before, pullUnitName(ICE));
   expect(seconds).toBeLessThanOrEqual(deadline + 2);
   expect(seconds).toBeLessThan(PREPULL_TIMEOUT_SECONDS);
