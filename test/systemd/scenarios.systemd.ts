@@ -636,7 +636,7 @@ scenario('mutation: a replace script whose podman cp source lost its "/." copies
   expect(() => expectLoadedBeforeNetwork(node, 1, [ice])).toThrow(/expected .*-replace-kernel-module\.service finished .* before network-pre\.target reached|expected ice loaded \(never\)/);
 });
 
-scenario('the KMM operator\'s scripts with a module image FROM scratch: their copy step finds no /bin/sh, the module is not loaded (ours load the same image)', () => {
+scenario('the KMM operator\'s scripts with a module image FROM scratch: their copy step finds no /bin/sh, the module is not loaded (ours load that image: steady state)', () => {
   // The operator rewrote ice's MachineConfig and its scripts are the node's: nothing of ours runs.
   const node = new TierNode('kmm-operator-from-scratch');
   node.applyMachineConfigs([kmmOperatorMachineConfig({
@@ -659,12 +659,8 @@ scenario('the KMM operator\'s scripts with a module image FROM scratch: their co
   expect(journal.jobResult(replace)).toBe('failed');
   expect(journal.worker()).toEqual([]);
   expect(node.reportOrThrow(1).loaded).toEqual([]);
-  // The same image, the same node, our scripts: loaded (podman cp reads the image's layers).
-  const ours = new TierNode('ours-from-scratch');
-  ours.applyMachineConfigs([machineConfig(ice)]);
-  ours.storeModule(ice);
-  ours.bootUntilPoweroff(1);
-  expectLoadedBeforeNetwork(ours, 1, [ice]);
+  // Our scripts load this very image on the same kind of node: the steady-state scenario
+  // (podman cp reads the image's layers; nothing runs in the module image).
 });
 
 withShellcheck()('the tier\'s own scripts, stand-ins and the worker image\'s entrypoint pass shellcheck', () => {
