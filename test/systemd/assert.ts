@@ -1,4 +1,4 @@
-import { BootJournal, TierNode, timestamp } from './tier';
+import { BootJournal, ProbeReport, TierNode, timestamp } from './tier';
 import { pullUnitName, replaceUnitName } from '../../src/boot';
 import { ResolvedMachineConfigOptions } from '../../src/machine-config';
 
@@ -105,5 +105,12 @@ export function expectNoConcurrentLoads(journal: BootJournal): void {
       // Its load ended (or the worker failed, which ends it too).
       running = undefined;
     }
+  }
+}
+
+/** No unit failed in the boot the report is of; a failure carries those units' journal lines. */
+export function expectNoFailedUnits(journal: BootJournal, report: ProbeReport): void {
+  if (report.failed.length > 0) {
+    throw new Error(`boot ${journal.bootId}: failed units ${report.failed.join(', ')}\n${report.failed.map((unit) => journal.unitText(unit)).join('\n')}`);
   }
 }

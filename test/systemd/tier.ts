@@ -247,6 +247,12 @@ export class BootJournal {
     return grep ? out.split('\n').filter((line) => grep.test(line)).join('\n') : out;
   }
 
+  /** journalctl's rendering of what `unit` and its processes wrote in this boot (`journalctl -u`). */
+  public unitText(unit: string): string {
+    return run('journalctl', ['-D', this.directory, '-b', this.bootId, '-u', unit, '-o', 'short-monotonic', '--no-pager', '--no-hostname'],
+      'journal text');
+  }
+
   private first(pick: (e: JournalEntry) => boolean): JournalEntry | undefined {
     return this.entries.find(pick);
   }
