@@ -7,6 +7,8 @@ export type { UnitSection } from './systemd';
 export {
   CRIO_WIPE_UNIT,
   kernelModuleImageFilePath,
+  PREPULL_ARGUMENT,
+  PREPULL_TIMEOUT_SECONDS,
   PROXY_ENV_FILE,
   PULL_TIMEOUT_SECONDS,
   PULL_UNIT_SUFFIX,

@@ -5,14 +5,14 @@
 #
 # A node runs ONE copy of this file, from whichever MachineConfig of the pool sorts last, and
 # the pull unit of every Day 1 MachineConfig of the pool calls it: units of this release
-# (interface 2), of earlier releases (interface 1) and of the KMM operator or KMM's
+# (interface 3), of earlier releases (interfaces 1 and 2) and of the KMM operator or KMM's
 # day1-utility ("kmm"). So it reads what each of them sets:
 #
 #   variable                      set by                     since  read here
-#   KMM_DAY1_INTERFACE            our units (2)              v2     picks the interface: when
+#   KMM_DAY1_INTERFACE            our units (2, 3)           v2     picks the interface: when
 #                                                                   unset, 1 if MACHINE_CONFIG_NAME
-#                                                                   is set, else kmm; above 2 is
-#                                                                   read as 2 (interfaces only add)
+#                                                                   is set, else kmm; above 3 is
+#                                                                   read as 3 (interfaces only add)
 #   MACHINE_CONFIG_NAME           our units                  v1     ours: names the state directory
 #   KERNEL_MODULE_IMAGE           all units                  v1     module image without tag
 #   WORKER_IMAGE                  all units                  v1     KMM worker image reference
@@ -38,14 +38,29 @@
 #   path (empty; for tests).
 set -euo pipefail
 
-script_interface=2
+script_interface=3
 root="${KMM_DAY1_ROOT:-}"
+mode=pull
+if (($# > 0)); then
+  if [[ $# -eq 1 && "$1" == --next-kernel ]]; then
+    mode=next-kernel
+  else
+    printf 'usage: %s [--next-kernel]\n' "${0##*/}" >&2
+    exit 2
+  fi
+fi
 pull_attempts="${KMM_DAY1_PULL_ATTEMPTS:-5}"
 pull_timeout="${KMM_DAY1_PULL_TIMEOUT:-300}"
 retry_delay="${KMM_DAY1_RETRY_DELAY:-10}"
 max_reboots="${KMM_DAY1_MAX_REBOOTS:-3}"
 reboot_wait="${KMM_DAY1_REBOOT_WAIT:-600}"
 reboot_interval="${KMM_DAY1_REBOOT_INTERVAL:-5}"
+prepull_deadline="${KMM_DAY1_PREPULL_DEADLINE:-200}"
+prepull_timeout="${KMM_DAY1_PREPULL_TIMEOUT:-90}"
+prepull_attempts="${KMM_DAY1_PREPULL_ATTEMPTS:-2}"
+prepull_retry_delay="${KMM_DAY1_PREPULL_RETRY_DELAY:-5}"
+# ostree admin status reads local files; a hung one must not eat the pre-pull's budget.
+ostree_timeout=20
 # A pull that ignores SIGTERM gets SIGKILL this much later; counted in the unit's budget.
 kill_after=5
 # The start timeouts of the units that call this script, the dispatcher wait of their
@@ -60,7 +75,8 @@ log() {
 }
 
 # Bash evaluates names inside arithmetic, so a non-number here could run code as root.
-for setting in pull_attempts pull_timeout retry_delay max_reboots reboot_wait reboot_interval; do
+for setting in pull_attempts pull_timeout retry_delay max_reboots reboot_wait reboot_interval \
+  prepull_deadline prepull_timeout prepull_attempts prepull_retry_delay; do
   if [[ ! "${!setting}" =~ ^[1-9][0-9]{0,5}$ ]]; then
     printf '%s must be a positive integer, got %q\n' "${setting}" "${!setting}" >&2
     exit 2
@@ -101,13 +117,243 @@ authfile="${root}/var/lib/kubelet/config.json"
 run_dir="${root}/run/kmm-day1"
 pull_units='*-pull-kernel-module-image.service'
 
+# Sets REPLY to the image tag of kernel release $1 (KMM's ${KERNEL_FULL_VERSION}). The
+# character rule is written out: a range such as A-Z follows the locale's collation order.
+tag_of() {
+  local tag="${1%+}"
+  REPLY="${tag//[^ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-]/_}"
+}
+
 kernel_release="$(uname -r)"
-# KMM's character rule, written out: a range such as A-Z follows the locale's collation order.
-kernel_tag="${kernel_release%+}"
-kernel_tag="${kernel_tag//[^ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-]/_}"
+tag_of "${kernel_release}"
+kernel_tag="${REPLY}"
 module_image="${KERNEL_MODULE_IMAGE}:${kernel_tag}"
 # The guard only counts reboots for this exact combination; a new kernel or image starts over.
 guard_key="kernel=${kernel_release} module=${module_image} worker=${WORKER_IMAGE}"
+
+# Sets REPLY to the kernel release of the deployment tree $1: the one directory of
+# usr/lib/modules that holds a vmlinuz, as ostree itself finds a deployment's kernel.
+tree_kernel() {
+  local dir releases=()
+  for dir in "$1"/usr/lib/modules/*/; do
+    if [[ -f "${dir}vmlinuz" ]]; then
+      dir="${dir%/}"
+      releases+=("${dir##*/}")
+    fi
+  done
+  if ((${#releases[@]} != 1)); then
+    REPLY="$1/usr/lib/modules holds ${#releases[@]} kernels with a vmlinuz, not one"
+    return 1
+  fi
+  REPLY="${releases[0]}"
+}
+
+# Reads `ostree admin status` (no daemon: a plain read of the sysroot, fine at shutdown). Its
+# deployment lines are "%c %s %s.%d%s": "*" for the booted one, osname, checksum.serial, and
+# " (staged)", " (pending)" or " (rollback)". Sets deployment_kernels (the kernel of every
+# deployment whose tree could be read), unreadable (what could not be read), next_deployment and
+# next_kernel (the staged or pending one, empty when there is none or its tree is unreadable).
+# Fails, with the reason in REPLY, when ostree is missing or fails.
+read_deployments() {
+  local output status=0 line tree kernel flags
+  local line_re='^([* ]) ([^ ]+) ([0-9a-f]{64})\.([0-9]+)(.*)$'
+  deployment_kernels=()
+  unreadable=""
+  next_deployment=""
+  next_kernel=""
+  if ! command -v ostree >/dev/null; then
+    REPLY="ostree is not installed"
+    return 1
+  fi
+  output="$(timeout --kill-after="${kill_after}" "${ostree_timeout}" ostree admin status 2>&1)" || status=$?
+  if ((status != 0)); then
+    REPLY="ostree admin status failed with status ${status}: ${output##*$'\n'}"
+    return 1
+  fi
+  while IFS= read -r line; do
+    if [[ ! "${line}" =~ ${line_re} ]]; then
+      continue
+    fi
+    tree="${root}/ostree/deploy/${BASH_REMATCH[2]}/deploy/${BASH_REMATCH[3]}.${BASH_REMATCH[4]}"
+    flags="${BASH_REMATCH[5]}"
+    kernel=""
+    if tree_kernel "${tree}"; then
+      kernel="${REPLY}"
+      deployment_kernels+=("${kernel}")
+    else
+      unreadable+="${unreadable:+; }${REPLY}"
+    fi
+    if [[ -z "${next_deployment}" && ("${flags}" == *"(staged)"* || "${flags}" == *"(pending)"*) ]]; then
+      next_deployment="${tree##*/deploy/}${flags}"
+      next_kernel="${kernel}"
+    fi
+  done <<<"${output}"
+}
+
+# --next-kernel: one module's images for the next kernel. Arguments: the module's id, its
+# interface, its module image (no tag), its worker image. Claims the module first, so that of the
+# stop commands running side by side exactly one handles it; a module whose images could not be
+# pulled is released again.
+prepull_module() {
+  local id="$1" label="$1" image="$3:${next_tag}" worker="$4" ref pulled=()
+  if [[ "$2" == kmm ]]; then
+    label="$1 (KMM operator's units)"
+  fi
+  # This unit's own module is also among the records: once per run, whatever came of it.
+  if [[ "${prepull_seen}" == *" ${id} "* ]]; then
+    return 0
+  fi
+  prepull_seen+="${id} "
+  if ! mkdir "${run_dir}/prepull.${id}" 2>/dev/null; then
+    return 0
+  fi
+  local outcome="the first boot of ${next_kernel} starts without this module, and its pull unit pulls the image"
+  for ref in "${worker}" "${image}"; do
+    if podman image exists "${ref}"; then
+      continue
+    fi
+    if prepull_image "${ref}"; then
+      pulled+=("${ref}")
+    elif [[ "${REPLY}" == "does not exist" ]]; then
+      log "pre-pull ${label}: ${ref} does not exist; nothing else changes: ${outcome} once it exists and reboots once, as without a pre-pull"
+      rm -rf "${run_dir}/prepull.${id}"
+      return 0
+    else
+      log "pre-pull ${label}: ${ref} not pulled (${REPLY}); ${outcome} and reboots once, as without a pre-pull"
+      # A later stop in this boot (the shutdown after a restart of the unit) may try again.
+      rm -rf "${run_dir}/prepull.${id}"
+      return 0
+    fi
+  done
+  if ((${#pulled[@]} == 0)); then
+    log "pre-pull ${label}: ${image} and ${worker} are already in local storage; the first boot of ${next_kernel} loads the module before the network"
+  else
+    log "pre-pull ${label}: pulled ${pulled[*]}; the first boot of ${next_kernel} loads the module from ${image} before the network, without a reboot"
+  fi
+}
+
+# Pulls image $1 within what is left of the pre-pull budget. Fails with REPLY "does not exist"
+# when the registry says so (no retry), else with the reason of the last attempt.
+prepull_image() {
+  local image="$1" attempt=1 left output status
+  while true; do
+    left=$((prepull_deadline - SECONDS - kill_after))
+    if ((left < 1)); then
+      REPLY="no time left of the ${prepull_deadline}s budget"
+      return 1
+    fi
+    if ((left > prepull_timeout)); then
+      left="${prepull_timeout}"
+    fi
+    status=0
+    output="$(timeout --kill-after="${kill_after}" "${left}" podman pull --quiet "${auth_args[@]}" "${image}" 2>&1)" || status=$?
+    if ((status == 0)) && podman image exists "${image}"; then
+      return 0
+    elif ((status == 0)); then
+      REPLY="the pull reported success but the image is not in local storage"
+    elif ((status == 124 || status == 137)); then
+      REPLY="no answer within ${left}s"
+    else
+      REPLY="${output##*$'\n'}"
+      case "${REPLY}" in
+        *"manifest unknown"* | *"name unknown"*)
+          REPLY="does not exist"
+          return 1
+          ;;
+      esac
+    fi
+    if ((attempt >= prepull_attempts || prepull_deadline - SECONDS - kill_after - prepull_retry_delay < 1)); then
+      return 1
+    fi
+    attempt=$((attempt + 1))
+    sleep "${prepull_retry_delay}"
+  done
+}
+
+# --next-kernel: this unit's module first, then every recorded module that nobody claimed yet.
+prepull_for_next_kernel() {
+  local record fields
+  if ! read_deployments; then
+    log "no pre-pull for the next kernel: ${REPLY}"
+    return 0
+  fi
+  if [[ -z "${next_deployment}" ]]; then
+    log "no staged or pending deployment: nothing to pre-pull"
+    return 0
+  fi
+  if [[ -z "${next_kernel}" ]]; then
+    log "no pre-pull: the kernel of the next deployment (${next_deployment}) cannot be read: ${unreadable}; the next boot behaves as without a pre-pull"
+    return 0
+  fi
+  if [[ "${next_kernel}" == "${kernel_release}" ]]; then
+    log "the next deployment (${next_deployment}) boots the running kernel ${kernel_release}: nothing to pre-pull"
+    return 0
+  fi
+  tag_of "${next_kernel}"
+  next_tag="${REPLY}"
+  auth_args=()
+  if [[ -f "${authfile}" ]]; then
+    auth_args=(--authfile "${authfile}")
+  fi
+  log "the next deployment (${next_deployment}) boots kernel ${next_kernel}, not the running ${kernel_release}: pre-pulling the images tagged ${next_tag}, within ${prepull_deadline}s"
+  mkdir -p "${run_dir}"
+  prepull_seen=" "
+  prepull_module "${id}" "${interface}" "${KERNEL_MODULE_IMAGE}" "${WORKER_IMAGE}"
+  for record in "${run_dir}"/modules/*; do
+    if [[ -f "${record}" ]]; then
+      mapfile -t -d '' fields <"${record}"
+      if ((${#fields[@]} == 4)); then
+        prepull_module "${fields[@]}"
+      fi
+    fi
+  done
+}
+
+if [[ "${mode}" == next-kernel ]]; then
+  prepull_for_next_kernel
+  exit 0
+fi
+
+# What the pre-pull at shutdown needs of each module whose pull unit called this script on this
+# boot; /run is empty again after the reboot. NUL-separated: the values come from unit files.
+mkdir -p "${run_dir}/modules"
+printf '%s\0' "${id}" "${interface}" "${KERNEL_MODULE_IMAGE}" "${WORKER_IMAGE}" >"${run_dir}/modules/${id}.tmp"
+mv -f "${run_dir}/modules/${id}.tmp" "${run_dir}/modules/${id}"
+
+# Removes this module's images that no kernel of this node boots any more: their tag is neither
+# the running kernel's nor that of a deployment's kernel. Keeps everything when in doubt.
+remove_stale_images() {
+  local keep=" ${kernel_tag} " kernel ref images
+  if ! read_deployments; then
+    # A node without ostree has no deployments to tell which kernels it boots next.
+    if [[ "${REPLY}" != "ostree is not installed" ]]; then
+      log "keeping every image of ${KERNEL_MODULE_IMAGE}: ${REPLY}"
+    fi
+    return 0
+  fi
+  if [[ -n "${unreadable}" ]]; then
+    log "keeping every image of ${KERNEL_MODULE_IMAGE}: ${unreadable}"
+    return 0
+  fi
+  for kernel in "${deployment_kernels[@]}"; do
+    tag_of "${kernel}"
+    keep+="${REPLY} "
+  done
+  if ! images="$(podman images --noheading --format '{{.Repository}}:{{.Tag}}')"; then
+    log "keeping every image of ${KERNEL_MODULE_IMAGE}: podman images failed"
+    return 0
+  fi
+  while IFS= read -r ref; do
+    # podman matches a name given as an argument by prefix; compare the repository exactly.
+    if [[ "${ref%:*}" == "${KERNEL_MODULE_IMAGE}" && "${keep}" != *" ${ref##*:} "* ]]; then
+      if podman rmi "${ref}" >/dev/null 2>&1; then
+        log "removed ${ref}: no deployment of this node boots kernel tag ${ref##*:}"
+      else
+        log "could not remove ${ref} (in use?); the next boot tries again"
+      fi
+    fi
+  done <<<"${images}"
+}
 
 missing=()
 for image in "${WORKER_IMAGE}" "${module_image}"; do
@@ -119,6 +365,7 @@ done
 if [[ ${#missing[@]} -eq 0 ]]; then
   rm -f "${guard_file}"
   log "images ${WORKER_IMAGE} and ${module_image} are present; nothing to pull"
+  remove_stale_images
   exit 0
 fi
 

@@ -6,14 +6,16 @@
 #
 # A node runs ONE copy of this file, from whichever MachineConfig of the pool sorts last, and
 # the replace unit of every Day 1 MachineConfig of the pool calls it: units of this release
-# (interface 2), of earlier releases (interface 1) and of the KMM operator or KMM's
+# (interface 3), of earlier releases (interfaces 1 and 2) and of the KMM operator or KMM's
 # day1-utility ("kmm"). So it reads what each of them sets:
 #
 #   variable                   set by                        since  read here
-#   KMM_DAY1_INTERFACE         our units (2)                 v2     picks the interface: when
+#   KMM_DAY1_INTERFACE         our units (2, 3)              v2     picks the interface: when
 #                                                                   unset, 1 if MACHINE_CONFIG_NAME
-#                                                                   is set, else kmm; above 2 is
-#                                                                   read as 2 (interfaces only add)
+#                                                                   is set, else kmm; above 3 is
+#                                                                   read as 3 (interfaces only add;
+#                                                                   3 adds nothing the replace
+#                                                                   unit sets)
 #   MACHINE_CONFIG_NAME        our units                     v1     ours: names the state
 #                                                                   directory and the containers
 #   KERNEL_MODULE_NAME         our units                     v1     ours: module to load
@@ -40,7 +42,7 @@
 # [A-Za-z0-9._-] as "_". The normal case takes seconds, inside the kmm units' TimeoutSec=60.
 set -euo pipefail
 
-script_interface=2
+script_interface=3
 root="${KMM_DAY1_ROOT:-}"
 
 log() {

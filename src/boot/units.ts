@@ -68,12 +68,26 @@ function description(text: string): string {
 }
 
 /**
+ * Bounds for the pull unit's stop, the pre-pull for the next kernel at shutdown: the script
+ * ends its own work within 200 s (each pull attempt at most 90 s, +5 s before SIGKILL), so
+ * systemd's SIGTERM at this bound only ever meets a script that hung outside a pull. The
+ * shutdown waits at most this long for it, network still up.
+ */
+export const PREPULL_TIMEOUT_SECONDS = 240;
+
+/** The argument of the pull script that makes it pre-pull the next kernel's images (the pull unit's ExecStop). */
+export const PREPULL_ARGUMENT = '--next-kernel';
+
+/**
  * The unit ↔ script interface version our units speak (`KMM_DAY1_INTERFACE`). Version 1 (no
  * variable) is the first release; version 2 adds `KERNEL_MODULE`, `WORKER_CONFIG_FILEPATH` and
  * `KERNEL_MODULE_IMAGE_FILEPATH`, which the KMM operator's scripts read, and always sets
- * `IN_TREE_MODULES_TO_REMOVE` and `FIRMWARE_FILES_PATH`. Scripts accept every earlier version.
+ * `IN_TREE_MODULES_TO_REMOVE` and `FIRMWARE_FILES_PATH`; version 3 keeps the pull unit active
+ * after its start (`RemainAfterExit=yes`) and calls the pull script with `--next-kernel` as its
+ * `ExecStop=`, which pre-pulls the images of the next kernel at shutdown. Scripts accept every
+ * earlier version.
  */
-export const UNIT_INTERFACE_VERSION = 2;
+export const UNIT_INTERFACE_VERSION = 3;
 
 /**
  * Where the KMM operator's replace script, should it win the merge, writes this module's
@@ -122,6 +136,7 @@ function oneshotUnit(
   timeoutSeconds: number,
   values: ReadonlyArray<readonly [string, string | undefined]>,
   exec: ReadonlyArray<readonly [string, string]>,
+  lifetime: ReadonlyArray<readonly [string, string]> = [],
 ): BootUnit {
   const sections: UnitSection[] = [
     { name: 'Unit', directives: unit },
@@ -129,6 +144,7 @@ function oneshotUnit(
       name: 'Service',
       directives: [
         ['Type', 'oneshot'],
+        ...lifetime,
         ['User', 'root'],
         ['TimeoutStartSec', String(timeoutSeconds)],
         ['EnvironmentFile', `-${PROXY_ENV_FILE}`],
@@ -167,17 +183,31 @@ export function replaceUnit(options: UnitValues): BootUnit {
   ], [['ExecStart', REPLACE_SCRIPT_PATH]]);
 }
 
-/** Pulls the images once the network is up and reboots so the replace unit can use them. */
+/**
+ * Pulls the images once the network is up and reboots so the replace unit can use them. It
+ * stays active after its start, so that at shutdown its `ExecStop=` pre-pulls the images of the
+ * next deployment's kernel: ordered after network-online.target, it is stopped before the network
+ * goes down; ordered after ostree-finalize-staged.service, it is stopped before the staged
+ * deployment is finalized, so it reads that deployment as staged and does not race it.
+ */
 export function pullUnit(options: UnitValues): BootUnit {
   return oneshotUnit(pullUnitName(options.machineConfigName), [
-    ['Description', description(`Pull the kernel module image of ${options.kernelModuleName} for the running kernel (Day 1, ${options.machineConfigName})`)],
+    ['Description', description(`Pull the kernel module image of ${options.kernelModuleName} for the running kernel, and at shutdown for the next one (Day 1, ${options.machineConfigName})`)],
     ['Wants', 'network-online.target'],
-    ['After', 'network-online.target NetworkManager-dispatcher.service'],
+    ['After', 'network-online.target NetworkManager-dispatcher.service ostree-finalize-staged.service'],
+    ['RequiresMountsFor', '/var/lib/containers'],
   ], PULL_TIMEOUT_SECONDS, [
     ['KMM_DAY1_INTERFACE', String(UNIT_INTERFACE_VERSION)],
     ['MACHINE_CONFIG_NAME', options.machineConfigName],
     ['KERNEL_MODULE_IMAGE', options.kernelModuleImage],
     ['WORKER_IMAGE', options.workerImage],
     ['KERNEL_MODULE_IMAGE_FILEPATH', kernelModuleImageFilePath(options.machineConfigName)],
-  ], [['ExecStartPre', WAIT_SCRIPT_PATH], ['ExecStart', PULL_SCRIPT_PATH]]);
+  ], [
+    ['ExecStartPre', WAIT_SCRIPT_PATH],
+    ['ExecStart', PULL_SCRIPT_PATH],
+    ['ExecStop', `${PULL_SCRIPT_PATH} ${PREPULL_ARGUMENT}`],
+  ], [
+    ['RemainAfterExit', 'yes'],
+    ['TimeoutStopSec', String(PREPULL_TIMEOUT_SECONDS)],
+  ]);
 }

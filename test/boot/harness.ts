@@ -1,11 +1,12 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import {
   accessSync, appendFileSync, chmodSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
   statSync, symlinkSync, writeFileSync,
 } from 'fs';
 import { tmpdir } from 'os';
 import { delimiter, dirname, join } from 'path';
-import { PULL_UNIT_SUFFIX, pullUnit, REPLACE_UNIT_SUFFIX, replaceUnit } from '../../src/boot';
+import { PREPULL_ARGUMENT, PULL_UNIT_SUFFIX, pullUnit, REPLACE_UNIT_SUFFIX, replaceUnit } from '../../src/boot';
 import { resolveMachineConfigOptions, ResolvedMachineConfigOptions as ValidatedMachineConfigOptions } from '../../src/machine-config';
 import { ProduceMachineConfigOptions } from '../../src/validation';
 import {
@@ -128,6 +129,16 @@ export interface BootResult {
   readonly wait: RunResult[];
   readonly pull: RunResult[];
   readonly rebooted: boolean;
+}
+
+/** One ostree deployment of a fake node. */
+export interface Deployment {
+  readonly kernel: string;
+  /** `*` in `ostree admin status`. */
+  readonly booted?: boolean;
+  readonly flag?: 'staged' | 'pending' | 'rollback';
+  /** false: the tree has the kernel's modules directory but no vmlinuz (unreadable kernel). */
+  readonly vmlinuz?: boolean;
 }
 
 /** `LoadState ActiveState Result` of NetworkManager-dispatcher.service. */
@@ -378,15 +389,17 @@ export class FakeNode {
    * Runs one script to its end with exactly this unit environment (e.g. that of a KMM operator
    * unit or of an earlier release's unit) instead of one generated here.
    */
-  public runWithUnitEnvironment(script: ScriptName, environment: Record<string, string>, extra: Record<string, string> = {}): RunResult {
+  public runWithUnitEnvironment(
+    script: ScriptName, environment: Record<string, string>, extra: Record<string, string> = {}, args: string[] = [],
+  ): RunResult {
     return this.runWithEnvironment(script, {
       PATH: this.bin, LANG: 'C.UTF-8', FAKE_STATE: this.state, KMM_DAY1_ROOT: this.root, ...environment, ...extra,
-    });
+    }, args);
   }
 
-  private runWithEnvironment(script: ScriptName, env: Record<string, string>): RunResult {
+  private runWithEnvironment(script: ScriptName, env: Record<string, string>, args: string[] = []): RunResult {
     const before = this.calls().length;
-    const result = spawnSync(BASH, [SCRIPTS[script]], {
+    const result = spawnSync(BASH, [SCRIPTS[script], ...args], {
       cwd: this.base,
       env,
       encoding: 'utf8',
@@ -461,6 +474,59 @@ export class FakeNode {
    */
   public bootPool(pool: Pool, options: PoolBootOptions = {}): Promise<PoolBootResult> {
     return new PoolBoot(this, options).run(pool);
+  }
+
+  /** The shutdown after `boot` of `pool`: the ExecStop= commands of the units still active (see PoolBoot.stop). */
+  public shutdownPool(pool: Pool, boot: PoolBootResult, options: PoolBootOptions = {}): Promise<UnitRun[]> {
+    return new PoolBoot(this, options).stop(pool, boot);
+  }
+
+  /**
+   * The node's ostree deployments, newest first as `ostree admin status` lists them: installs the
+   * `ostree` fake, its output, and each deployment's tree with its kernel
+   * (/ostree/deploy/rhcos/deploy/<checksum>.0/usr/lib/modules/<kernel>/vmlinuz).
+   */
+  public deployments(list: readonly Deployment[]): this {
+    const ostree = join(this.bin, 'ostree');
+    if (!existsSync(ostree)) {
+      symlinkSync(join(this.base, 'fakebin.sh'), ostree);
+    }
+    rmSync(join(this.root, 'ostree'), { recursive: true, force: true });
+    const lines = list.map((deployment) => {
+      const checksum = createHash('sha256').update(`${deployment.kernel} ${deployment.flag ?? ''}`).digest('hex');
+      const tree = join(this.root, 'ostree/deploy/rhcos/deploy', `${checksum}.0`);
+      mkdirSync(join(tree, 'usr/lib/modules', deployment.kernel), { recursive: true });
+      if (deployment.vmlinuz !== false) {
+        writeFileSync(join(tree, 'usr/lib/modules', deployment.kernel, 'vmlinuz'), 'kernel\n');
+      }
+      return `${deployment.booted === true ? '*' : ' '} rhcos ${checksum}.0${deployment.flag === undefined ? '' : ` (${deployment.flag})`}\n`
+        + '    Version: 417.94.202410090854-0\n    origin: <unknown origin type>\n';
+    });
+    return this.knob('ostree-status', lines.join(''));
+  }
+
+  /** The staged upgrade of the MCD: `next` staged, the running kernel booted. */
+  public stage(next: string, flag: 'staged' | 'pending' = 'staged'): this {
+    return this.deployments([{ kernel: next, flag }, { kernel: this.runningKernel(), booted: true }]);
+  }
+
+  /** `ostree admin status` fails with this status. */
+  public ostreeFails(status: number): this {
+    return this.knob('ostree-exit', `${status}\n`);
+  }
+
+  public runningKernel(): string {
+    return readFileSync(join(this.state, 'knobs', 'kernel'), 'utf8').trim();
+  }
+
+  /** Images in local storage. */
+  public storedImages(): string[] {
+    return readdirSync(join(this.state, 'store')).map((name) => decodeURIComponent(name)).sort();
+  }
+
+  /** The pull script as our pull unit's ExecStop= runs it at shutdown: `--next-kernel`. */
+  public runStop(options: ValidatedMachineConfigOptions, extra: Record<string, string> = {}): RunResult {
+    return this.runWithEnvironment('pull', this.env('pull', options, extra), [PREPULL_ARGUMENT]);
   }
 
   /** PATH of every command: the fakes and the allowed real tools. */
@@ -677,6 +743,9 @@ interface UnitPlan {
   readonly environmentFiles: string[];
   readonly execStartPre: string[];
   readonly execStart: string[];
+  /** Run at shutdown, and only for a unit that is still active then (a oneshot with RemainAfterExit=yes whose start succeeded). */
+  readonly execStop: string[];
+  readonly remainAfterExit: boolean;
   readonly after: string[];
   readonly before: string[];
 }
@@ -706,6 +775,8 @@ function unitPlan(unit: PoolUnit): UnitPlan {
     environmentFiles: directives(parsed, 'Service', 'EnvironmentFile'),
     execStartPre: commandList(parsed, 'ExecStartPre'),
     execStart: commandList(parsed, 'ExecStart'),
+    execStop: commandList(parsed, 'ExecStop'),
+    remainAfterExit: /^(yes|true|on|1)$/.test(directives(parsed, 'Service', 'RemainAfterExit').slice(-1)[0] ?? ''),
     after: words('Unit', 'After'),
     before: words('Unit', 'Before'),
   };
@@ -800,6 +871,44 @@ export class PoolBoot {
     return { replace, pull, rebooted: this.rebooted, calls: node.calls().slice(this.firstCall) };
   }
 
+  /**
+   * The shutdown after `boot`: systemd runs the ExecStop= of every unit that is still active,
+   * i.e. whose start succeeded and that has RemainAfterExit=yes, all at once (nothing orders our
+   * units among themselves at stop), each command to its end.
+   */
+  public async stop(pool: Pool, boot: PoolBootResult): Promise<UnitRun[]> {
+    const node = this.node;
+    this.firstCall = node.calls().length;
+    node.sleepMs(this.options.sleepMsPerSecond ?? DEFAULT_SLEEP_MS_PER_SECOND);
+    const started = new Set([...boot.replace, ...boot.pull].filter((run) => run.result === 'success').map((run) => run.unit));
+    const plans = pool.units.filter((unit) => started.has(unit.name)).map(unitPlan)
+      .filter((plan) => plan.oneshot && plan.remainAfterExit && plan.execStop.length > 0)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    return Promise.all(plans.map(async (plan) => {
+      const environment = this.unitEnvironment(plan) ?? plan.environment;
+      const commands: CommandRun[] = [];
+      for (const line of plan.execStop) {
+        commands.push(await this.runCommand(plan, 'ExecStop', line, environment));
+      }
+      const failed = commands.some((run, i) => run.status !== 0 && !plan.execStop[i].startsWith('-'));
+      return { unit: plan.name, result: failed ? 'failed' : 'success', environment, commands, main: commands[0] };
+    }));
+  }
+
+  /** The unit's environment with its EnvironmentFile= read; undefined when a required file is missing. */
+  private unitEnvironment(plan: UnitPlan): Record<string, string> | undefined {
+    let environment = { ...plan.environment };
+    for (const raw of plan.environmentFiles) {
+      const file = join(this.node.root, raw.replace(/^-/, ''));
+      if (existsSync(file)) {
+        environment = { ...environment, ...parseEnvironmentFile(readFileSync(file, 'utf8')) };
+      } else if (!raw.startsWith('-')) {
+        return undefined;
+      }
+    }
+    return environment;
+  }
+
   private checkReboot(): void {
     if (!this.rebooted && existsSync(join(this.node.state, 'reboot-requested'))) {
       this.rebooted = true;
@@ -820,16 +929,10 @@ export class PoolBoot {
     if (this.rebooted) {
       return { unit: plan.name, result: 'not-started', environment: plan.environment, commands };
     }
-    let environment = { ...plan.environment };
-    for (const raw of plan.environmentFiles) {
-      const optional = raw.startsWith('-');
-      const file = join(node.root, raw.replace(/^-/, ''));
-      if (existsSync(file)) {
-        environment = { ...environment, ...parseEnvironmentFile(readFileSync(file, 'utf8')) };
-      } else if (!optional) {
-        node.unitState(plan.name, 'failed', 0, '-');
-        return { unit: plan.name, result: 'failed', environment, commands };
-      }
+    const environment = this.unitEnvironment(plan);
+    if (environment === undefined) {
+      node.unitState(plan.name, 'failed', 0, '-');
+      return { unit: plan.name, result: 'failed', environment: plan.environment, commands };
     }
     node.unitState(plan.name, 'activating', 0, 'running');
     const steps: Array<[string, string]> = [

@@ -283,7 +283,7 @@ describe('an in-tree module of the same name that is already loaded', () => {
   });
 });
 
-describe('the units of every interface: this release (2), the first release (1), the KMM operator (kmm)', () => {
+describe('the units of every interface: this release (3), the first release (1), the KMM operator (kmm)', () => {
   const kmmEnvironment = {
     KERNEL_MODULE: 'ice',
     KERNEL_MODULE_IMAGE: 'quay.io/example/ice-driver',
@@ -364,11 +364,11 @@ describe('the units of every interface: this release (2), the first release (1),
   test('a later interface than the script knows is read as the newest it knows, and said once', () => {
     const node = nodeWithImages(ice);
 
-    const run = node.run('replace', ice, { KMM_DAY1_INTERFACE: '3' });
+    const run = node.run('replace', ice, { KMM_DAY1_INTERFACE: '4' });
 
     expect(run.status).toBe(0);
     expect(run.lines.filter((line) => line.includes('interface'))).toEqual([
-      'the unit speaks interface 3; this script knows interfaces up to 2 and reads the unit as 2 (later interfaces only add variables)',
+      'the unit speaks interface 4; this script knows interfaces up to 3 and reads the unit as 3 (later interfaces only add variables)',
     ]);
     expect(run.lines[run.lines.length - 1]).toBe(`loaded ice from ${moduleImage(ice)}`);
   });

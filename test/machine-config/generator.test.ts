@@ -111,7 +111,8 @@ describe('produceMachineConfig', () => {
   test('the pull unit runs after network-online.target and the dispatcher, with a registry-sized timeout', () => {
     const pull = unit(manifest(REFERENCE_OPTIONS).spec.config, 'name-pull-kernel-module-image.service');
     expect(directives(pull, 'Unit', 'Wants')).toEqual(['network-online.target']);
-    expect(directives(pull, 'Unit', 'After')).toEqual(['network-online.target NetworkManager-dispatcher.service']);
+    // ostree-finalize-staged.service: stopped after us at shutdown, so the pre-pull reads the next deployment as staged.
+    expect(directives(pull, 'Unit', 'After')).toEqual(['network-online.target NetworkManager-dispatcher.service ostree-finalize-staged.service']);
     expect(directives(pull, 'Service', 'Type')).toEqual(['oneshot']);
     expect(Number(directives(pull, 'Service', 'TimeoutStartSec')[0])).toBeGreaterThanOrEqual(1800);
     expect(directives(pull, 'Service', 'EnvironmentFile')).toEqual(['-/etc/mco/proxy.env']);
@@ -120,10 +121,18 @@ describe('produceMachineConfig', () => {
     expect(directives(pull, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
   });
 
+  test('the pull unit stays active, so that at shutdown its ExecStop pre-pulls the next kernel\'s images within a stated budget', () => {
+    const pull = unit(manifest(REFERENCE_OPTIONS).spec.config, 'name-pull-kernel-module-image.service');
+    expect(directives(pull, 'Service', 'RemainAfterExit')).toEqual(['yes']);
+    expect(directives(pull, 'Service', 'ExecStop')).toEqual(['/usr/local/bin/pull-kernel-module-image.sh --next-kernel']);
+    expect(directives(pull, 'Service', 'TimeoutStopSec')).toEqual(['240']);
+    expect(directives(pull, 'Unit', 'RequiresMountsFor')).toEqual(['/var/lib/containers']);
+  });
+
   test('every value reaches the units environment exactly as given', () => {
     const config = manifest(FULL).spec.config;
     expect(serviceEnvironment(unit(config, 'name-replace-kernel-module.service'))).toEqual({
-      KMM_DAY1_INTERFACE: '2',
+      KMM_DAY1_INTERFACE: '3',
       MACHINE_CONFIG_NAME: 'name',
       KERNEL_MODULE_IMAGE: 'quay.io/project/repo',
       KERNEL_MODULE_NAME: 'testKernelModuleName',
@@ -135,7 +144,7 @@ describe('produceMachineConfig', () => {
       MODULE_PARAMETERS: 'debug=1 rss=4,4',
     });
     expect(serviceEnvironment(unit(config, 'name-pull-kernel-module-image.service'))).toEqual({
-      KMM_DAY1_INTERFACE: '2',
+      KMM_DAY1_INTERFACE: '3',
       MACHINE_CONFIG_NAME: 'name',
       KERNEL_MODULE_IMAGE: 'quay.io/project/repo',
       WORKER_IMAGE: FULL.workerImage,

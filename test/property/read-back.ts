@@ -60,7 +60,7 @@ export function expectedNodeView(inputs: ModuleInputs): NodeView {
   const inTree = listOf(inputs.inTreeModulesToRemove);
   const parameters = listOf(inputs.moduleParameters);
   const replaceEnvironment: Record<string, string> = {
-    KMM_DAY1_INTERFACE: '2',
+    KMM_DAY1_INTERFACE: '3',
     MACHINE_CONFIG_NAME: inputs.machineConfigName,
     KERNEL_MODULE_IMAGE: inputs.kernelModuleImage,
     KERNEL_MODULE_NAME: inputs.kernelModuleName,
@@ -81,7 +81,7 @@ export function expectedNodeView(inputs: ModuleInputs): NodeView {
     ],
     replaceEnvironment,
     pullEnvironment: {
-      KMM_DAY1_INTERFACE: '2',
+      KMM_DAY1_INTERFACE: '3',
       MACHINE_CONFIG_NAME: inputs.machineConfigName,
       KERNEL_MODULE_IMAGE: inputs.kernelModuleImage,
       WORKER_IMAGE: worker,

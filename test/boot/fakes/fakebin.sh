@@ -1,6 +1,6 @@
 #!/bin/bash
 # Test double for the commands the boot scripts run on a node: podman, uname, systemctl,
-# reboot, sync and sleep. The harness installs this file under each of those names; the
+# reboot, sync, sleep and ostree. The harness installs this file under each of those names; the
 # name it was called by picks the behaviour.
 #
 # Every call is appended to $FAKE_STATE/calls.jsonl as {"tool":..., "argv":[...]}. The
@@ -36,6 +36,9 @@
 #                        or `running` for a start job, `-` for none); what `systemctl show`,
 #                        `list-units` and `list-jobs` answer for units other than the dispatcher
 #   reboot-requested     written by `reboot`, so the harness can stop the boot
+#   knobs/ostree-status  what `ostree admin status` prints (the harness installs the `ostree`
+#                        fake only on nodes that have deployments)
+#   knobs/ostree-exit    present: `ostree admin status` prints an error and exits with this status
 # <ref> is the image reference with "%", "/", ":" and "@" percent-encoded.
 # With FAKE_PROCESS set (the harness names the unit command that runs), each call records it.
 #
@@ -484,10 +487,48 @@ podman_rm() {
   done
 }
 
+# Sets REPLY to the image reference of store file name $1.
+decode() {
+  local s="${1//%2F//}"
+  s="${s//%3A/:}"
+  s="${s//%40/@}"
+  REPLY="${s//%25/%}"
+}
+
+podman_images() {
+  [[ "$*" == "--noheading --format {{.Repository}}:{{.Tag}}" ]] ||
+    fail "fake podman images: only --noheading --format '{{.Repository}}:{{.Tag}}' is expected"
+  local file
+  for file in "${state}/store"/*; do
+    if [[ -f "${file}" ]]; then
+      decode "${file##*/}"
+      printf '%s\n' "${REPLY}"
+    fi
+  done
+}
+
+podman_rmi() {
+  (($# == 1)) || fail "fake podman rmi: expected one image"
+  local name image
+  require_image "$1"
+  if [[ -f "${state}/containers" ]]; then
+    while read -r name image; do
+      if [[ "${image}" == "$1" ]]; then
+        fail "image used by container ${name}: image is in use by a container"
+      fi
+    done <"${state}/containers"
+  fi
+  stored "$1"
+  rm -f "${REPLY}"
+  printf 'Untagged: %s\n' "$1"
+}
+
 fake_podman() {
   local command="${1:-}"
   shift || true
   case "${command}" in
+    images) podman_images "$@" ;;
+    rmi) podman_rmi "$@" ;;
     pull) podman_pull "$@" ;;
     create) podman_create "$@" ;;
     cp) podman_cp "$@" ;;
@@ -620,6 +661,18 @@ fake_systemctl() {
 
 if [[ "${tool}" == systemctl ]]; then
   fake_systemctl "$@"
+  exit 0
+fi
+
+if [[ "${tool}" == ostree ]]; then
+  [[ "$*" == "admin status" ]] || fail "fake ostree: only 'admin status' is expected"
+  if [[ -f "${knobs}/ostree-exit" ]]; then
+    read -r status <"${knobs}/ostree-exit" || true
+    printf 'error: opening sysroot: fake failure\n' >&2
+    exit "${status}"
+  fi
+  slurp "${knobs}/ostree-status"
+  printf '%s' "${REPLY}"
   exit 0
 fi
 
