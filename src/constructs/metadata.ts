@@ -1,5 +1,5 @@
 import { ApiObjectMetadata } from 'cdk8s';
-import { GitOpsPolicy, withGitOpsAnnotations } from './gitops';
+import { GitOpsPolicy, withGitOpsAnnotations } from './gitops-policy';
 import { checkDns1123Label, checkDns1123Subdomain, dnsNameFromModuleName, optional, ProblemCollector } from '../validation';
 
 /*

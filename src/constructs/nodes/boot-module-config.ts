@@ -1,13 +1,13 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { claimObjectName, claimUnique } from './conflicts';
-import { deferProblems, placeholderName } from './deferred';
-import { gitOpsPolicy, GitOpsStage } from './gitops';
-import { resolveMetadata } from './metadata';
-import { GitOpsObjectProps } from './props';
-import * as kmm from '../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
-import { moduleWithDefaults } from '../machine-config';
-import { checkDns1123Label, checkMachineConfigName, checkModuleSettings, collectorFor, KernelModuleSettings } from '../validation';
+import { claimObjectName, claimUnique } from '../app/conflicts';
+import { deferProblems, placeholderName } from '../app/deferred';
+import { gitOpsPolicy, GitOpsStage } from '../gitops-policy';
+import { resolveMetadata } from '../metadata';
+import { GitOpsObjectProps } from '../props';
+import * as kmm from '../../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
+import { moduleWithDefaults } from '../../machine-config';
+import { checkDns1123Label, checkMachineConfigName, checkModuleSettings, collectorFor, KernelModuleSettings } from '../../validation';
 
 /** Where the KMM operator expects BootModuleConfigs: beside the MachineConfigs they rewrite. */
 export const BOOT_MODULE_CONFIG_NAMESPACE = 'openshift-machine-config-operator';

@@ -8,8 +8,8 @@ import {
   MachineConfigManifest,
   mergeMachineConfigs,
   ROLE_LABEL,
-} from '../machine-config';
-import { modprobeName } from '../validation';
+} from '../../machine-config';
+import { modprobeName } from '../../validation';
 import { appHasInvalidProps } from './deferred';
 
 /*

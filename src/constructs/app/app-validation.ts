@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { problemsOfApp } from './deferred';
-import { ValidationProblem } from '../validation';
+import { ValidationProblem } from '../../validation';
 
 /**
  * The invalid props of an app's constructs, as data.

@@ -1,13 +1,13 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { claimObjectName } from './conflicts';
-import { deferProblems, placeholderName } from './deferred';
-import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from './gitops';
-import { derivedNameNote, nameFromModule, resolveMetadata } from './metadata';
-import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
-import { ModuleValues } from '../boot';
-import * as kmm from '../imports/module-kmm.sigs.x-k8s.io';
-import { moduleWithDefaults } from '../machine-config';
+import { claimObjectName } from '../app/conflicts';
+import { deferProblems, placeholderName } from '../app/deferred';
+import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from '../gitops-policy';
+import { derivedNameNote, nameFromModule, resolveMetadata } from '../metadata';
+import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from '../props';
+import { ModuleValues } from '../../boot';
+import * as kmm from '../../imports/module-kmm.sigs.x-k8s.io';
+import { moduleWithDefaults } from '../../machine-config';
 import {
   checkDns1123Label,
   checkModuleNameLength,
@@ -18,7 +18,7 @@ import {
   KernelModuleSettings,
   optional,
   ProblemCollector,
-} from '../validation';
+} from '../../validation';
 
 /** The namespace the KMM operator is installed in on OpenShift. */
 export const KMM_NAMESPACE = 'openshift-kmm';

@@ -1,4 +1,4 @@
-import { Day1ValidationError } from '../validation';
+import { Day1ValidationError } from '../../validation';
 
 const PERCENTAGE_RE = /^([0-9]+)%$/;
 /** What each factory call was given, for the error message. */

@@ -1,11 +1,11 @@
 import { ApiObject, App, Chart, Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { Day1KernelModule } from './day1-kernel-module';
-import { appHasInvalidProps } from './deferred';
-import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from './gitops';
-import { KernelModuleHealthCheck } from './health-check';
-import { chartOf } from './ordering';
-import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, ProblemCollector } from '../validation';
+import { Day1KernelModule } from '../nodes/day1-kernel-module';
+import { appHasInvalidProps } from '../app/deferred';
+import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from '../gitops-policy';
+import { KernelModuleHealthCheck } from '../nodes/health-check';
+import { chartOf } from '../ordering';
+import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, ProblemCollector } from '../../validation';
 
 /*
  * What the GitOps bootstrap constructs (ArgoCdApplication, FluxDelivery, GitOpsControllerAccess)

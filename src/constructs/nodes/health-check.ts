@@ -1,13 +1,13 @@
 import { createHash } from 'crypto';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { claimObjectName } from './conflicts';
-import { deferProblems, placeholderName } from './deferred';
-import { GitOpsPolicy, gitOpsPolicy, GitOpsStage, syncWaveAnnotation } from './gitops';
-import { nameFromModule, resolveMetadata } from './metadata';
-import { orderAfter } from './ordering';
-import { SyncWaveProps } from './props';
-import { addWarning } from './warnings';
+import { claimObjectName } from '../app/conflicts';
+import { deferProblems, placeholderName } from '../app/deferred';
+import { GitOpsPolicy, gitOpsPolicy, GitOpsStage, syncWaveAnnotation } from '../gitops-policy';
+import { nameFromModule, resolveMetadata } from '../metadata';
+import { orderAfter } from '../ordering';
+import { SyncWaveProps } from '../props';
+import { addWarning } from '../warnings';
 import {
   checkDns1123Label,
   checkImageReference,
@@ -20,7 +20,7 @@ import {
   modprobeName,
   optional,
   optionalBoolean,
-} from '../validation';
+} from '../../validation';
 
 /**
  * The health check's image: it needs nothing but `/bin/sh` (the probe uses shell built-ins

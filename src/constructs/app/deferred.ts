@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { problemLine, ProblemCollector, ValidationProblem } from '../validation';
+import { problemLine, ProblemCollector, ValidationProblem } from '../../validation';
 
 /*
  * Invalid props do not stop the app at the first construct: each construct records its problems

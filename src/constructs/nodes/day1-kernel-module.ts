@@ -1,18 +1,18 @@
 import { ApiObject, ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { requireArgoCdIgnoreRule } from './argocd-ignore-differences';
-import { claimKernelModule, claimObjectName, registerDay1MachineConfig } from './conflicts';
-import { deferProblems, placeholderName } from './deferred';
-import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from './gitops';
+import { requireArgoCdIgnoreRule } from '../app/argocd-ignore-differences';
+import { claimKernelModule, claimObjectName, registerDay1MachineConfig } from '../app/conflicts';
+import { deferProblems, placeholderName } from '../app/deferred';
+import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from '../gitops-policy';
 import { handOverToKmm, HandOverToKmmOptions, KmmHandOver } from './hand-over';
 import { DEFAULT_HEALTH_CHECK_IMAGE, DEFAULT_HEALTH_CHECK_NAMESPACE, healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckProps } from './health-check';
 import { IMachineConfigPool, KmmMachineConfigPool } from './kmm-machine-config-pool';
-import { resolveMetadata } from './metadata';
-import { orderAfter } from './ordering';
-import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
-import { addWarning } from './warnings';
-import { MachineConfig } from '../imports/machineconfig-machineconfiguration.openshift.io';
-import { machineConfigFromResolved, MachineConfigManifest, machineConfigWithDefaults, ResolvedMachineConfigOptions, ROLE_LABEL } from '../machine-config';
+import { resolveMetadata } from '../metadata';
+import { orderAfter } from '../ordering';
+import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from '../props';
+import { addWarning } from '../warnings';
+import { MachineConfig } from '../../imports/machineconfig-machineconfiguration.openshift.io';
+import { machineConfigFromResolved, MachineConfigManifest, machineConfigWithDefaults, ResolvedMachineConfigOptions, ROLE_LABEL } from '../../machine-config';
 import {
   checkDns1123Label,
   checkImageReference,
@@ -29,7 +29,7 @@ import {
   optional,
   optionalBoolean,
   ProblemCollector,
-} from '../validation';
+} from '../../validation';
 
 /** Properties of a `Day1KernelModule`: the module settings and where the module is loaded. */
 export interface Day1KernelModuleProps extends KernelModuleSettings, ProtectedObjectProps {

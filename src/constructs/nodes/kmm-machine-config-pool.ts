@@ -1,14 +1,14 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { BUILT_IN_ROLES, claimObjectName, registerImportedPool, registerPool, WORKER_ROLE } from './conflicts';
-import { deferProblems, placeholderName } from './deferred';
-import { gitOpsPolicy, GitOpsStage } from './gitops';
+import { BUILT_IN_ROLES, claimObjectName, registerImportedPool, registerPool, WORKER_ROLE } from '../app/conflicts';
+import { deferProblems, placeholderName } from '../app/deferred';
+import { gitOpsPolicy, GitOpsStage } from '../gitops-policy';
 import { checkMaxUnavailable, MaxUnavailable } from './max-unavailable';
-import { resolveMetadata } from './metadata';
-import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from './props';
-import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../imports/machineconfigpool-machineconfiguration.openshift.io';
-import { ROLE_LABEL } from '../machine-config';
-import { checkDns1123Label, checkSelector, collectorFor, optional, optionalBoolean, ProblemCollector } from '../validation';
+import { resolveMetadata } from '../metadata';
+import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from '../props';
+import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../../imports/machineconfigpool-machineconfiguration.openshift.io';
+import { ROLE_LABEL } from '../../machine-config';
+import { checkDns1123Label, checkSelector, collectorFor, optional, optionalBoolean, ProblemCollector } from '../../validation';
 
 /** Properties of a `KmmMachineConfigPool`. */
 export interface KmmMachineConfigPoolProps extends ProtectedObjectProps {

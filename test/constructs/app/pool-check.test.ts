@@ -3,12 +3,12 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { ApiObject, App, Chart, Include, JsonPatch, Testing } from 'cdk8s';
 import { dump, load } from 'js-yaml';
-import { clusterPool, errorOf, Manifest, synthManifests, synthYaml } from './helpers';
-import { IMAGE } from './scenarios';
-import { Day1KernelModule, IMachineConfigPool, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../src';
-import { PULL_SCRIPT_PATH, REPLACE_SCRIPT_PATH, SCRIPT_PATHS } from '../../src/boot';
-import { dataUrl } from '../../src/ignition';
-import { directives, parseUnitFile } from '../util/systemd';
+import { clusterPool, errorOf, Manifest, synthManifests, synthYaml } from '../helpers';
+import { IMAGE } from '../scenarios';
+import { Day1KernelModule, IMachineConfigPool, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../../src';
+import { PULL_SCRIPT_PATH, REPLACE_SCRIPT_PATH, SCRIPT_PATHS } from '../../../src/boot';
+import { dataUrl } from '../../../src/ignition';
+import { directives, parseUnitFile } from '../../util/systemd';
 
 /*
  * At synthesis the app is seen as the Machine Config Operator sees each pool: every Day 1

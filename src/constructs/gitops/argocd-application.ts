@@ -1,8 +1,8 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ignoreEntryFor, RESPECT_IGNORE_DIFFERENCES } from './argocd-ignore-differences';
-import { claimObjectName } from './conflicts';
-import { deferProblems, placeholderName } from './deferred';
+import { ignoreEntryFor, RESPECT_IGNORE_DIFFERENCES } from '../app/argocd-ignore-differences';
+import { claimObjectName } from '../app/conflicts';
+import { deferProblems, placeholderName } from '../app/deferred';
 import { checkControllerAccess, deliveryStages, handedOverMachineConfigs, registerBootstrap } from './delivery';
 import {
   controllerAccessOf,
@@ -11,7 +11,7 @@ import {
   GitOpsController,
   GitOpsControllerAccess,
 } from './gitops-controller-access';
-import { Application } from '../imports/application-argoproj.io';
+import { Application } from '../../imports/application-argoproj.io';
 import {
   checkDns1123Label,
   checkDns1123Subdomain,
@@ -21,7 +21,7 @@ import {
   collectorFor,
   optional,
   optionalBoolean,
-} from '../validation';
+} from '../../validation';
 
 /** Argo CD deletes an Application's objects with it only when the Application carries this finalizer. */
 const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';

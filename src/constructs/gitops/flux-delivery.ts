@@ -1,7 +1,7 @@
 import { ApiObject, Lazy, Names } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { claimObjectName } from './conflicts';
-import { appHasInvalidProps, deferProblems, placeholderName } from './deferred';
+import { claimObjectName } from '../app/conflicts';
+import { appHasInvalidProps, deferProblems, placeholderName } from '../app/deferred';
 import { checkControllerAccess, deliveryStages, holdsHealthCheck, registerBootstrap, Stage } from './delivery';
 import {
   controllerAccessOf,
@@ -10,8 +10,8 @@ import {
   GitOpsController,
   GitOpsControllerAccess,
 } from './gitops-controller-access';
-import { GitRepository } from '../imports/gitrepository-source.toolkit.fluxcd.io';
-import { Kustomization, KustomizationSpecSourceRefKind } from '../imports/kustomization-kustomize.toolkit.fluxcd.io';
+import { GitRepository } from '../../imports/gitrepository-source.toolkit.fluxcd.io';
+import { Kustomization, KustomizationSpecSourceRefKind } from '../../imports/kustomization-kustomize.toolkit.fluxcd.io';
 import {
   checkDns1123Label,
   checkDns1123Subdomain,
@@ -23,7 +23,7 @@ import {
   collectorFor,
   optional,
   ProblemCollector,
-} from '../validation';
+} from '../../validation';
 
 /** Properties of a `FluxDelivery`. */
 export interface FluxDeliveryProps {

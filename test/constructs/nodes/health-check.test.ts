@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { byKind, errorOf, Manifest, only, synthManifests, syncWave, testApp, clusterPool } from './helpers';
-import { IMAGE } from './scenarios';
+import { byKind, errorOf, Manifest, only, synthManifests, syncWave, testApp, clusterPool } from '../helpers';
+import { IMAGE } from '../scenarios';
 import {
   Day1KernelModule,
   Day1KernelModuleProps,
@@ -14,10 +14,10 @@ import {
   KmmMachineConfigPool,
   TolerationEffect,
   TolerationOperator,
-} from '../../src';
-import { healthCheckNameFor, moduleLoadedScript } from '../../src/constructs/health-check';
-import { warningsOf } from '../../src/constructs/warnings';
-import { withShellcheck } from '../util/oracles';
+} from '../../../src';
+import { healthCheckNameFor, moduleLoadedScript } from '../../../src/constructs/nodes/health-check';
+import { warningsOf } from '../../../src/constructs/warnings';
+import { withShellcheck } from '../../util/oracles';
 
 let stderr: jest.SpyInstance;
 beforeEach(() => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { App, Chart } from 'cdk8s';
-import { AppValidation, Day1KernelModule, KmmMachineConfigPool } from '../../src';
+import { AppValidation, Day1KernelModule, KmmMachineConfigPool } from '../../../src';
 
 /*
  * One synthesis reports the invalid props of every construct of the app, each on a line of
@@ -12,7 +12,7 @@ import { AppValidation, Day1KernelModule, KmmMachineConfigPool } from '../../src
  * built package, where the user must see the three lines and nothing of this library's source.
  */
 
-const ROOT = resolve(__dirname, '..', '..');
+const ROOT = resolve(__dirname, '..', '..', '..');
 
 const EXPECTED = [
   '[pools/nic] Invalid name "Bad_Pool": must be a DNS-1123 label: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
