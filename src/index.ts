@@ -28,6 +28,7 @@ export type {
   KmmHandOver,
   KmmMachineConfigPoolProps,
   KmmModuleProps,
+  MachineConfigPoolReferenceOptions,
   ProtectedObjectProps,
   SyncWaveProps,
 } from './constructs';

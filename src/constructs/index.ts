@@ -14,7 +14,7 @@ export type { HandOverToKmmOptions, KmmHandOver } from './nodes/hand-over';
 export { DEFAULT_HEALTH_CHECK_IMAGE, DEFAULT_HEALTH_CHECK_NAMESPACE, KernelModuleHealthCheck } from './nodes/health-check';
 export type { KernelModuleHealthCheckProps } from './nodes/health-check';
 export { KmmMachineConfigPool } from './nodes/kmm-machine-config-pool';
-export type { IMachineConfigPool, KmmMachineConfigPoolProps } from './nodes/kmm-machine-config-pool';
+export type { IMachineConfigPool, KmmMachineConfigPoolProps, MachineConfigPoolReferenceOptions } from './nodes/kmm-machine-config-pool';
 export { KmmModule } from './nodes/kmm-module';
 export type { KmmModuleProps } from './nodes/kmm-module';
 export { KustomizeOutput } from './gitops/kustomize';

@@ -1,4 +1,5 @@
 import { resolveMachineConfigOptions, ResolvedMachineConfigOptions } from './options';
+import { MACHINE_CONFIGURATION_GROUP, ROLE_LABEL } from './topology';
 import { toYamlWithDataUrls } from './yaml';
 import { bootPayload, bootScripts, NodeFile, SCRIPT_MODE } from '../boot';
 import { IgnitionConfig, ignitionConfig, IgnitionFile, rootOwnedFile } from '../ignition';
@@ -10,10 +11,8 @@ import { ProduceMachineConfigOptions } from '../validation';
  */
 
 /** apiVersion and kind of a MachineConfig. */
-export const MACHINE_CONFIG_API_VERSION = 'machineconfiguration.openshift.io/v1';
+export const MACHINE_CONFIG_API_VERSION = `${MACHINE_CONFIGURATION_GROUP}/v1`;
 export const MACHINE_CONFIG_KIND = 'MachineConfig';
-/** The label a MachineConfigPool's machineConfigSelector matches. */
-export const ROLE_LABEL = 'machineconfiguration.openshift.io/role';
 
 /** A MachineConfig manifest as a plain object (what gets serialised). */
 export interface MachineConfigManifest {

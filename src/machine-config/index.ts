@@ -7,7 +7,6 @@ export {
   machineConfigYaml,
   produceMachineConfig,
   renderDay1Ignition,
-  ROLE_LABEL,
 } from './generator';
 export type { BootScriptFile, MachineConfigManifest } from './generator';
 export { machineConfigWithDefaults, moduleWithDefaults, resolveMachineConfigOptions } from './options';
@@ -23,3 +22,16 @@ export type {
 } from './pool-merge';
 export { Day1MachineConfigProducer } from './producer';
 export { toYaml } from './yaml';
+export {
+  BUILT_IN_POOLS,
+  goStringOrder,
+  inMergeOrder,
+  MACHINE_CONFIGURATION_GROUP,
+  ROLE_LABEL,
+  rolesOfClusterPool,
+  rolesOfSelector,
+  sortInMergeOrder,
+  Topology,
+  WORKER_ROLE,
+} from './topology';
+export type { NodeSet } from './topology';

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'zlib';
-import { bootScriptFiles, ROLE_LABEL } from './generator';
+import { bootScriptFiles } from './generator';
+import { ROLE_LABEL, sortInMergeOrder, WORKER_ROLE } from './topology';
 import { CRIO_WIPE_UNIT, PULL_UNIT_SUFFIX, REPLACE_UNIT_SUFFIX, SCRIPT_PATHS } from '../boot';
 import { checkLabelValue, checkNonEmptyString, Day1ValidationError, optionalOfType, requireObject } from '../validation';
 
@@ -337,11 +338,6 @@ function addWriter(writers: string[], name: string): void {
   if (writers[writers.length - 1] !== name) writers.push(name);
 }
 
-/** Go's sort.Strings order (bytes), which for Kubernetes names is UTF-16 order: never locale order. */
-function byName(a: Parsed, b: Parsed): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
 /**
  * Merges a pool's MachineConfigs the way the Machine Config Operator renders them, and
  * reports what breaks the Day 1 MachineConfigs among them.
@@ -375,12 +371,8 @@ export function mergeMachineConfigs(machineConfigs: any[], options: MergeMachine
     throw new Day1ValidationError('machineConfigs', machineConfigs, 'must be a list of MachineConfig objects');
   }
   requireObject('options', options);
-  const baseRole = options.baseRole === undefined ? 'worker' : checkLabelValue('options.baseRole', options.baseRole);
-  const parsed = machineConfigs.map(parse);
-  const ordered = [
-    ...parsed.filter((mc) => mc.role === baseRole).sort(byName),
-    ...parsed.filter((mc) => mc.role !== baseRole).sort(byName),
-  ];
+  const baseRole = options.baseRole === undefined ? WORKER_ROLE : checkLabelValue('options.baseRole', options.baseRole);
+  const ordered = sortInMergeOrder(machineConfigs.map(parse), (mc) => mc.name, (mc) => mc.role, baseRole);
   const files = new Map<string, FileState>();
   const units = new Map<string, UnitState>();
   for (const mc of ordered) {

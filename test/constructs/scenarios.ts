@@ -111,8 +111,10 @@ export function healthCheckHandedOver(chart: Chart): void {
     healthCheck: true,
     healthCheckTolerations: [{ key: 'node-role.kubernetes.io/sfc', operator: TolerationOperator.EXISTS, effect: TolerationEffect.NO_SCHEDULE }],
   }).handOverToKmm();
+  // On a pool of its own: a worker module next to the handed-over one would load at the same
+  // time as the operator's unit once the operator's scripts serve the sfc nodes (refused).
   new Day1KernelModule(chart, 'mlx', {
-    pool: clusterPool(chart),
+    pool: clusterPool(chart, 'infra'),
     kernelModuleImage: IMAGE,
     kernelModuleName: 'mlx5-core',
     healthCheck: true,

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { registryOf } from './claims';
 import { problemLine, ProblemCollector, ValidationProblem } from '../../validation';
 
 /*
@@ -10,10 +11,10 @@ import { problemLine, ProblemCollector, ValidationProblem } from '../../validati
  *
  * An invalid construct goes on with placeholder values so that the app can be built to the end;
  * the app-wide analyses (conflicts, delivery, hand-over rules) report nothing while any construct
- * is invalid, because what they would say about placeholders is noise. Not part of the public API.
+ * is invalid, because what they would say about placeholders is noise. The invalid constructs are
+ * kept in the app's registry (registry.ts). Not part of the public API.
  */
 
-const invalidByRoot = new WeakMap<IConstruct, Set<IConstruct>>();
 /** Construct metadata type of one invalid prop (a ValidationProblem), which tools can read. */
 export const PROBLEM_METADATA_TYPE = 'cdk8s-kmm-day1:problem';
 
@@ -25,13 +26,9 @@ export const PROBLEM_METADATA_TYPE = 'cdk8s-kmm-day1:problem';
 export function deferProblems(construct: IConstruct, problems: ProblemCollector): boolean {
   if (problems.ok) return false;
   const found = problems.problems;
-  const root = construct.node.root;
-  let invalid = invalidByRoot.get(root);
-  if (invalid === undefined) {
-    invalid = new Set();
-    invalidByRoot.set(root, invalid);
-  }
-  invalid.add(construct);
+  const registry = registryOf(construct);
+  registry.invalid.add(construct);
+  registry.changed();
   for (const problem of found) construct.node.addMetadata(PROBLEM_METADATA_TYPE, problem);
   construct.node.addValidation({ validate: () => found.map((problem) => messageOf(construct, problem)) });
   return true;
@@ -39,12 +36,12 @@ export function deferProblems(construct: IConstruct, problems: ProblemCollector)
 
 /** Whether any construct of `scope`'s app has invalid props (its synthesis fails on them). */
 export function appHasInvalidProps(scope: IConstruct): boolean {
-  return (invalidByRoot.get(scope.node.root)?.size ?? 0) > 0;
+  return registryOf(scope).hasInvalidProps;
 }
 
 /** Whether this construct has invalid props. */
 export function hasInvalidProps(construct: IConstruct): boolean {
-  return invalidByRoot.get(construct.node.root)?.has(construct) ?? false;
+  return registryOf(construct).invalid.has(construct);
 }
 
 /**

@@ -1,9 +1,6 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ignoreEntryFor, RESPECT_IGNORE_DIFFERENCES } from '../app/argocd-ignore-differences';
-import { claimObjectName } from '../app/conflicts';
-import { deferProblems, placeholderName } from '../app/deferred';
-import { checkControllerAccess, deliveryStages, handedOverMachineConfigs, registerBootstrap } from './delivery';
+import { checkControllerAccess, deliveryStages, handedOverMachineConfigs } from './delivery';
 import {
   controllerAccessOf,
   DEFAULT_ARGOCD_CONTROLLER_SERVICE_ACCOUNT,
@@ -22,6 +19,9 @@ import {
   optional,
   optionalBoolean,
 } from '../../validation';
+import { ignoreEntryFor, RESPECT_IGNORE_DIFFERENCES } from '../app/argocd-ignore-differences';
+import { claimObjectName, registerBootstrap } from '../app/claims';
+import { deferProblems, placeholderName } from '../app/deferred';
 
 /** Argo CD deletes an Application's objects with it only when the Application carries this finalizer. */
 const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';

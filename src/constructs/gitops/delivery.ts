@@ -1,11 +1,10 @@
 import { ApiObject, App, Chart, Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { Day1KernelModule } from '../nodes/day1-kernel-module';
-import { appHasInvalidProps } from '../app/deferred';
-import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from '../gitops-policy';
-import { KernelModuleHealthCheck } from '../nodes/health-check';
-import { chartOf } from '../ordering';
 import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, ProblemCollector } from '../../validation';
+import { registryOf } from '../app/claims';
+import { AppRegistry, BootstrapClaim } from '../app/registry';
+import { ARGOCD_SYNC_OPTIONS_ANNOTATION, FLUX_PRUNE_ANNOTATION } from '../gitops-policy';
+import { chartOf } from '../ordering';
 
 /*
  * What the GitOps bootstrap constructs (ArgoCdApplication, FluxDelivery, GitOpsControllerAccess)
@@ -14,23 +13,6 @@ import { checkDns1123Label, checkDns1123Subdomain, optional, optionalBoolean, Pr
  * other chart that holds objects is a stage, synthesized by cdk8s into a folder of its own.
  * Not part of the public API.
  */
-
-const bootstrapConstructs = new WeakMap<IConstruct, Set<IConstruct>>();
-
-/**
- * Marks `construct` as a GitOps bootstrap construct: its chart is left out of the delivered
- * stages, and must hold nothing else, which is checked at synthesis.
- */
-export function registerBootstrap(construct: IConstruct, prefix: string): void {
-  const root = construct.node.root;
-  let registered = bootstrapConstructs.get(root);
-  if (registered === undefined) {
-    registered = new Set();
-    bootstrapConstructs.set(root, registered);
-  }
-  registered.add(construct);
-  construct.node.addValidation({ validate: () => bootstrapProblems(construct, prefix) });
-}
 
 /** One synthesized output folder that a GitOps tool syncs. */
 export interface Stage {
@@ -67,7 +49,7 @@ export function chartOutputs(scope: IConstruct): ChartOutput[] {
     throw new Error(`${scope.node.path}: the construct tree's root is not a cdk8s App, so there are no charts to deliver`);
   }
   const { objects, indexed } = objectsByChart(app);
-  const bootstrap = bootstrapCharts(app);
+  const bootstrap = bootstrapCharts(registryOf(scope));
   return app.charts.map((chart, index) => ({
     chart,
     folder: indexed ? `${index.toString().padStart(4, '0')}-${Names.toDnsLabel(chart)}` : Names.toDnsLabel(chart),
@@ -97,21 +79,19 @@ function objectsByChart(app: App): { objects: Map<Chart, ApiObject[]>; indexed: 
   return { objects, indexed };
 }
 
-/** The names of the MachineConfigs of the stages whose modules were handed over to KMM, sorted. */
+/** The names of the MachineConfigs of the stages whose modules were handed over to KMM by handOverToKmm, sorted. */
 export function handedOverMachineConfigs(stages: Stage[]): string[] {
-  const charts = new Set(stages.map((stage) => stage.chart));
-  const names = new Set<string>();
-  for (const construct of rootOf(stages).node.findAll()) {
-    if (construct instanceof Day1KernelModule && construct.kmmHandOver !== undefined && charts.has(chartOf(construct.apiObject)!)) {
-      names.add(construct.machineConfigName);
-    }
-  }
-  return [...names].sort();
+  if (stages.length === 0) return [];
+  const registry = registryOf(stages[0].chart);
+  const charts = new Set<IConstruct | undefined>(stages.map((stage) => stage.chart));
+  const handedOver = new Set(registry.handOvers.filter((claim) => claim.requireArgoCdIgnoreRule).map((claim) => claim.machineConfigName));
+  const names = registry.day1.filter((claim) => handedOver.has(claim.name) && charts.has(chartOf(claim.apiObject))).map((claim) => claim.name);
+  return [...new Set(names)].sort();
 }
 
 /** Whether the stage holds a health check, whose DaemonSet turns ready only as the pool's nodes reboot. */
 export function holdsHealthCheck(stage: Stage): boolean {
-  return stage.chart.node.findAll().some((construct) => construct instanceof KernelModuleHealthCheck && chartOf(construct) === stage.chart);
+  return registryOf(stage.chart).healthChecks.some((check) => chartOf(check.daemonSet) === stage.chart);
 }
 
 /** An object a GitOps controller applies, as RBAC sees it. */
@@ -168,32 +148,25 @@ export function fluxMayDelete(object: DeliveredObject): boolean {
   return object.annotations[FLUX_PRUNE_ANNOTATION] !== 'disabled' && object.labels[FLUX_PRUNE_ANNOTATION] !== 'disabled';
 }
 
-function rootOf(stages: Stage[]): IConstruct {
-  return stages[0].chart.node.root;
-}
-
-function bootstrapCharts(root: IConstruct): Set<Chart> {
+function bootstrapCharts(registry: AppRegistry): Set<Chart> {
   const charts = new Set<Chart>();
-  for (const construct of bootstrapConstructs.get(root) ?? []) {
-    const chart = chartOf(construct);
+  for (const claim of registry.bootstrap) {
+    const chart = chartOf(claim.construct);
     if (chart !== undefined) charts.add(chart);
   }
   return charts;
 }
 
-function isBootstrapObject(object: IConstruct, registered: Set<IConstruct>): boolean {
-  return object.node.scopes.some((scope) => registered.has(scope));
-}
-
-function bootstrapProblems(construct: IConstruct, prefix: string): string[] {
-  if (appHasInvalidProps(construct)) return [];
+/** What is wrong with the chart of a GitOps bootstrap construct (one of the app's checks, app/checks.ts). */
+export function bootstrapProblems(registry: AppRegistry, claim: BootstrapClaim): string[] {
+  const { construct, prefix } = claim;
   const chart = chartOf(construct);
   if (chart === undefined) {
     return [`${prefix}must be in a Chart (a chart of its own, which no GitOps tool syncs)`];
   }
-  const registered = bootstrapConstructs.get(construct.node.root) ?? new Set();
+  const registered = new Set(registry.bootstrap.map((c) => c.construct));
   const strangers = chart.node.findAll()
-    .filter((c) => ApiObject.isApiObject(c) && chartOf(c) === chart && !isBootstrapObject(c, registered))
+    .filter((c) => ApiObject.isApiObject(c) && chartOf(c) === chart && !c.node.scopes.some((scope) => registered.has(scope)))
     .map((c) => c.node.path);
   const problems: string[] = [];
   if (strangers.length > 0) {

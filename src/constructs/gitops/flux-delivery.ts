@@ -1,8 +1,6 @@
 import { ApiObject, Lazy, Names } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { claimObjectName } from '../app/conflicts';
-import { appHasInvalidProps, deferProblems, placeholderName } from '../app/deferred';
-import { checkControllerAccess, deliveryStages, holdsHealthCheck, registerBootstrap, Stage } from './delivery';
+import { checkControllerAccess, deliveryStages, holdsHealthCheck, Stage } from './delivery';
 import {
   controllerAccessOf,
   DEFAULT_FLUX_CONTROLLER_SERVICE_ACCOUNT,
@@ -24,6 +22,8 @@ import {
   optional,
   ProblemCollector,
 } from '../../validation';
+import { claimObjectName, registerBootstrap } from '../app/claims';
+import { appHasInvalidProps, deferProblems, placeholderName } from '../app/deferred';
 
 /** Properties of a `FluxDelivery`. */
 export interface FluxDeliveryProps {

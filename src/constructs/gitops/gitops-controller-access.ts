@@ -1,9 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { claimObjectName } from '../app/conflicts';
-import { deferProblems, placeholderName } from '../app/deferred';
-import { argoCdMayDelete, ControllerAccessProps, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete, registerBootstrap } from './delivery';
+import { argoCdMayDelete, ControllerAccessProps, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete } from './delivery';
 import { checkDns1123Label, checkDns1123Subdomain, collectorFor, optional, optionalBoolean } from '../../validation';
+import { claimObjectName, registerBootstrap } from '../app/claims';
+import { deferProblems, placeholderName } from '../app/deferred';
 
 /** The GitOps controller that applies the app, which decides what "pruning is on" means for an object. */
 export enum GitOpsController {

@@ -1,13 +1,13 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { claimObjectName, claimUnique } from '../app/conflicts';
+import * as kmm from '../../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
+import { moduleWithDefaults } from '../../machine-config';
+import { checkDns1123Label, checkMachineConfigName, checkModuleSettings, collectorFor, KernelModuleSettings } from '../../validation';
+import { claimObjectName, claimUnique, registerHandOver } from '../app/claims';
 import { deferProblems, placeholderName } from '../app/deferred';
 import { gitOpsPolicy, GitOpsStage } from '../gitops-policy';
 import { resolveMetadata } from '../metadata';
 import { GitOpsObjectProps } from '../props';
-import * as kmm from '../../imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
-import { moduleWithDefaults } from '../../machine-config';
-import { checkDns1123Label, checkMachineConfigName, checkModuleSettings, collectorFor, KernelModuleSettings } from '../../validation';
 
 /** Where the KMM operator expects BootModuleConfigs: beside the MachineConfigs they rewrite. */
 export const BOOT_MODULE_CONFIG_NAMESPACE = 'openshift-machine-config-operator';
@@ -163,6 +163,8 @@ export class BootModuleConfig extends Construct {
     claimUnique(this, `bmc-target\0${this.machineConfigName}`, (owners, count) =>
       `MachineConfig "${this.machineConfigName}" is the target of ${count} BootModuleConfigs, by ${owners}: `
       + 'the KMM operator would rewrite it from each in turn. Keep one BootModuleConfig per Day 1 MachineConfig.');
+    // The app's checks see the pool as it will be once the operator has rewritten the MachineConfig.
+    registerHandOver(this, this.machineConfigName, false);
   }
 }
 

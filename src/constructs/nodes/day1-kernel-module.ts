@@ -1,16 +1,11 @@
 import { ApiObject, ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { requireArgoCdIgnoreRule } from '../app/argocd-ignore-differences';
-import { claimKernelModule, claimObjectName, registerDay1MachineConfig } from '../app/conflicts';
+import { claimObjectName, registerDay1MachineConfig, registerHandOver } from '../app/claims';
 import { deferProblems, placeholderName } from '../app/deferred';
 import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from '../gitops-policy';
 import { handOverToKmm, HandOverToKmmOptions, KmmHandOver } from './hand-over';
 import { DEFAULT_HEALTH_CHECK_IMAGE, DEFAULT_HEALTH_CHECK_NAMESPACE, healthCheckNameFor, KernelModuleHealthCheck, KernelModuleHealthCheckProps } from './health-check';
 import { IMachineConfigPool, KmmMachineConfigPool } from './kmm-machine-config-pool';
-import { resolveMetadata } from '../metadata';
-import { orderAfter } from '../ordering';
-import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from '../props';
-import { addWarning } from '../warnings';
 import { MachineConfig } from '../../imports/machineconfig-machineconfiguration.openshift.io';
 import { machineConfigFromResolved, MachineConfigManifest, machineConfigWithDefaults, ResolvedMachineConfigOptions, ROLE_LABEL } from '../../machine-config';
 import {
@@ -30,6 +25,10 @@ import {
   optionalBoolean,
   ProblemCollector,
 } from '../../validation';
+import { resolveMetadata } from '../metadata';
+import { orderAfter } from '../ordering';
+import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from '../props';
+import { addWarning } from '../warnings';
 
 /** Properties of a `Day1KernelModule`: the module settings and where the module is loaded. */
 export interface Day1KernelModuleProps extends KernelModuleSettings, ProtectedObjectProps {
@@ -205,7 +204,6 @@ export class Day1KernelModule extends Construct {
     }
     claimObjectName(this, 'MachineConfig', undefined, this.machineConfigName,
       'Set machineConfigName so that each Day1KernelModule has its own MachineConfig.');
-    claimKernelModule(this, this.kernelModuleName, this.poolName);
   }
 
   /**
@@ -286,7 +284,7 @@ export class Day1KernelModule extends Construct {
         + 'that is already loaded');
     }
     // An Argo CD Application in this app that would revert the operator's rewrite fails the synthesis.
-    requireArgoCdIgnoreRule(this, this.machineConfigName);
+    registerHandOver(this, this.machineConfigName, true);
     return this.handedOver;
   }
 
@@ -302,8 +300,15 @@ export class Day1KernelModule extends Construct {
       metadata,
       spec: { config: Lazy.any({ produce: () => synthesized!().spec.config }) },
     });
-    synthesized = registerDay1MachineConfig(this, apiObject, this.machineConfigName, this.poolName,
-      (peers) => machineConfigFromResolved({ ...options, peerMachineConfigNames: peers }));
+    synthesized = registerDay1MachineConfig({
+      owner: this,
+      apiObject,
+      name: this.machineConfigName,
+      role: this.poolName,
+      kernelModuleName: this.kernelModuleName,
+      moduleParameters: this.moduleParameters,
+      render: (peers) => machineConfigFromResolved({ ...options, peerMachineConfigNames: peers }),
+    });
     // Explicit order for cdk8s: within a chart the pool comes first in the file. (A pool of the
     // cluster, by name, has no object.)
     for (const poolObject of this.pool.node.findAll().filter(ApiObject.isApiObject)) {

@@ -6,9 +6,9 @@ import { FLUX_APPLY_IF_NOT_PRESENT, GitOpsPolicy } from '../gitops-policy';
 import { KernelModuleHealthCheck } from './health-check';
 import { IMachineConfigPool } from './kmm-machine-config-pool';
 import { checkModuleName, KMM_NAMESPACE, KmmModule } from './kmm-module';
-import { orderAfter } from '../ordering';
 import { ResolvedMachineConfigOptions } from '../../machine-config';
 import { checkDns1123Label, checkDns1123Subdomain, checkSecretName, collectorFor, optional, optionalBoolean } from '../../validation';
+import { orderAfter } from '../ordering';
 
 /** Options of `Day1KernelModule.handOverToKmm`. */
 export interface HandOverToKmmOptions {

@@ -1,13 +1,7 @@
 import { createHash } from 'crypto';
-import { ApiObject, Chart } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
-import { claimObjectName } from '../app/conflicts';
-import { deferProblems, placeholderName } from '../app/deferred';
-import { GitOpsPolicy, gitOpsPolicy, GitOpsStage, syncWaveAnnotation } from '../gitops-policy';
-import { nameFromModule, resolveMetadata } from '../metadata';
-import { orderAfter } from '../ordering';
-import { SyncWaveProps } from '../props';
-import { addWarning } from '../warnings';
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { registerHealthCheck } from './health-namespace';
 import {
   checkDns1123Label,
   checkImageReference,
@@ -21,6 +15,12 @@ import {
   optional,
   optionalBoolean,
 } from '../../validation';
+import { claimObjectName } from '../app/claims';
+import { deferProblems, placeholderName } from '../app/deferred';
+import { GitOpsPolicy, gitOpsPolicy, GitOpsStage } from '../gitops-policy';
+import { nameFromModule, resolveMetadata } from '../metadata';
+import { SyncWaveProps } from '../props';
+import { addWarning } from '../warnings';
 
 /**
  * The health check's image: it needs nothing but `/bin/sh` (the probe uses shell built-ins
@@ -30,7 +30,8 @@ import {
 export const DEFAULT_HEALTH_CHECK_IMAGE = 'registry.access.redhat.com/ubi9/ubi-minimal:latest';
 
 /**
- * The namespace of the health checks; the library creates it (once per app). A dedicated
+ * The namespace of the health checks; the library creates it once per app, in the chart (of those
+ * that hold a health check in it) whose construct path comes first in byte order. A dedicated
  * namespace, because the KMM operator's `openshift-kmm` need not exist yet (or ever) and a
  * namespace that GitOps creates can also be pruned without touching anything else.
  */
@@ -176,9 +177,7 @@ export class KernelModuleHealthCheck extends Construct {
       return;
     }
     this.daemonSet = this.daemonSetObject(tolerations!, gitOps!);
-    if (this.namespace === DEFAULT_HEALTH_CHECK_NAMESPACE) {
-      orderAfter(this.daemonSet, defaultNamespace(this, gitOps!));
-    }
+    registerHealthCheck(this, this.daemonSet, this.namespace === DEFAULT_HEALTH_CHECK_NAMESPACE ? this.namespace : undefined, gitOps!.syncWaves);
     claimObjectName(this, 'DaemonSet', this.namespace, this.name,
       'Give each health check its own name (for a Day1KernelModule, its own machineConfigName).');
     if (tolerations!.length === 0 && CONTROL_PLANE_ROLE_LABELS.some((key) => key in this.nodeSelector)) {
@@ -300,40 +299,6 @@ export function healthCheckNameFor(machineConfigName: string): string {
   }
   const hash = createHash('sha256').update(machineConfigName).digest('hex').slice(0, 8);
   return `${dashed.slice(0, 54).replace(/-+$/, '')}-${hash}`;
-}
-
-const namespaces = new WeakMap<IConstruct, ApiObject>();
-
-/**
- * The app's one `kmm-day1-health` Namespace, created in the chart of the first health check
- * that uses it. It carries the health checks' sync wave when any of them does, whatever the
- * order they were created in (a Namespace without a wave is in wave 0 for Argo CD too, so the
- * health checks without one are applied with it all the same).
- */
-function defaultNamespace(scope: IConstruct, gitOps: GitOpsPolicy): ApiObject {
-  const root = scope.node.root;
-  let namespace = namespaces.get(root);
-  if (namespace === undefined) {
-    namespace = new ApiObject(Chart.of(scope), 'kmm-day1-health-namespace', {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: resolveMetadata('KernelModuleHealthCheck namespace: ', undefined, {
-        name: DEFAULT_HEALTH_CHECK_NAMESPACE,
-        nameField: 'namespace',
-        defaultLabels: {
-          // The pods are built for the strictest level; enforcing it keeps them that way.
-          'pod-security.kubernetes.io/enforce': 'restricted',
-        },
-      }),
-      // Empty, as earlier releases (built on cdk8s-plus) wrote it.
-      spec: {},
-    });
-    namespaces.set(root, namespace);
-  }
-  if (gitOps.syncWaves) {
-    for (const [key, value] of Object.entries(syncWaveAnnotation(gitOps.stage))) namespace.metadata.addAnnotation(key, value);
-  }
-  return namespace;
 }
 
 /** The fields of KernelModuleHealthCheckProps in the order of the interface. */

@@ -1,14 +1,14 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { BUILT_IN_ROLES, claimObjectName, registerImportedPool, registerPool, WORKER_ROLE } from '../app/conflicts';
+import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../../imports/machineconfigpool-machineconfiguration.openshift.io';
+import { BUILT_IN_POOLS, ROLE_LABEL, WORKER_ROLE } from '../../machine-config';
+import { checkDns1123Label, checkSelector, collectorFor, Day1ValidationError, optional, optionalBoolean, ProblemCollector, requireObject } from '../../validation';
+import { claimObjectName, registerImportedPool, registerPool } from '../app/claims';
 import { deferProblems, placeholderName } from '../app/deferred';
 import { gitOpsPolicy, GitOpsStage } from '../gitops-policy';
 import { checkMaxUnavailable, MaxUnavailable } from './max-unavailable';
 import { resolveMetadata } from '../metadata';
 import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from '../props';
-import { MachineConfigPool, MachineConfigPoolSpecMaxUnavailable } from '../../imports/machineconfigpool-machineconfiguration.openshift.io';
-import { ROLE_LABEL } from '../../machine-config';
-import { checkDns1123Label, checkSelector, collectorFor, optional, optionalBoolean, ProblemCollector } from '../../validation';
 
 /** Properties of a `KmmMachineConfigPool`. */
 export interface KmmMachineConfigPoolProps extends ProtectedObjectProps {
@@ -52,6 +52,20 @@ export interface KmmMachineConfigPoolProps extends ProtectedObjectProps {
   readonly paused?: boolean;
 }
 
+/** Options of `KmmMachineConfigPool.fromPoolName`. */
+export interface MachineConfigPoolReferenceOptions {
+  /**
+   * The roles whose MachineConfigs the pool applies to its nodes: the roles its
+   * `machineConfigSelector` selects by `machineconfiguration.openshift.io/role`, its own name
+   * among them. The synthesis checks (modules loaded twice, the pool merge, the pool after a
+   * hand-over) and the ordering of the boot units read it.
+   *
+   * @default - `[name]` for `worker` and `master`; `['worker', name]` for any other pool, a
+   * custom pool as OpenShift requires custom pools to be
+   */
+  readonly machineConfigRoles?: string[];
+}
+
 /**
  * A MachineConfigPool that Day 1 modules load on: its name is the role of their MachineConfigs,
  * and its node selector chooses the nodes that their health checks and KMM Modules select.
@@ -83,7 +97,9 @@ export class KmmMachineConfigPool extends Construct implements IMachineConfigPoo
    *
    * `worker` and `master` apply the MachineConfigs of their own role only; any other name is
    * taken to be a custom pool built on `worker`, as OpenShift requires of custom pools (the
-   * synthesis checks of the app merge its MachineConfigs with the `worker` ones).
+   * synthesis checks of the app merge its MachineConfigs with the `worker` ones), unless
+   * `options.machineConfigRoles` says which roles it applies. The app's checks treat it exactly
+   * as a `KmmMachineConfigPool` (or a MachineConfigPool object) of the same roles.
    *
    * Invalid arguments do not throw here: `app.synth()` fails with them (`[<path>] Invalid <field> <value>: <rule>`).
    *
@@ -92,9 +108,11 @@ export class KmmMachineConfigPool extends Construct implements IMachineConfigPoo
    * @param name the MachineConfigPool's name, its role
    * @param nodeSelector the labels of the pool's nodes, which health checks and KMM Modules select (by default
    * `{ 'node-role.kubernetes.io/<name>': '' }`, the label OpenShift gives the nodes of `worker`, `master` and conventional custom pools)
+   * @param options the roles the pool applies, when they are not the default ones
    */
-  public static fromPoolName(scope: Construct, id: string, name: string, nodeSelector?: { [key: string]: string }): IMachineConfigPool {
-    return new ImportedMachineConfigPool(scope, id, name, nodeSelector);
+  public static fromPoolName(scope: Construct, id: string, name: string, nodeSelector?: { [key: string]: string },
+    options?: MachineConfigPoolReferenceOptions): IMachineConfigPool {
+    return new ImportedMachineConfigPool(scope, id, name, nodeSelector, options);
   }
 
   /** Name of the pool, also the role its MachineConfigs are labelled with. */
@@ -123,9 +141,9 @@ export class KmmMachineConfigPool extends Construct implements IMachineConfigPoo
     super(scope, id);
     const problems = collectorFor(this.node.path, props, POOL_FIELDS);
     let name = problems.check(() => checkDns1123Label('name', props.name));
-    if (name !== undefined && BUILT_IN_ROLES.includes(name)) {
+    if (name !== undefined && BUILT_IN_POOLS.includes(name)) {
       problems.add('name', name,
-        `must not be a built-in pool (${BUILT_IN_ROLES.join(', ')}): the cluster already has it; to load a module on all its nodes, `
+        `must not be a built-in pool (${BUILT_IN_POOLS.join(', ')}): the cluster already has it; to load a module on all its nodes, `
         + `give the Day1KernelModule the pool KmmMachineConfigPool.fromPoolName(scope, id, '${name}')`);
       name = undefined;
     }
@@ -174,16 +192,38 @@ class ImportedMachineConfigPool extends Construct implements IMachineConfigPool 
   public readonly name: string;
   public readonly nodeSelector: { [key: string]: string };
 
-  constructor(scope: Construct, id: string, name: string, nodeSelector: { [key: string]: string } | undefined) {
+  constructor(scope: Construct, id: string, name: string, nodeSelector: { [key: string]: string } | undefined,
+    options: MachineConfigPoolReferenceOptions | undefined) {
     super(scope, id);
-    const problems = new ProblemCollector(this.node.path, ['name', 'nodeSelector']);
+    const problems = new ProblemCollector(this.node.path, ['name', 'nodeSelector', 'options']);
     const checkedName = problems.check(() => checkDns1123Label('name', name));
     const selector = poolNodeSelector(problems, checkedName, nodeSelector);
+    const roles = problems.check(() => referencedRoles(checkedName, options));
     const placeholder = deferProblems(this, problems) ? placeholderName(this) : undefined;
     this.name = placeholder ?? checkedName!;
     this.nodeSelector = Object.freeze(placeholder === undefined ? selector! : { [`node-role.kubernetes.io/${placeholder}`]: '' });
-    if (placeholder === undefined) registerImportedPool(this, this.name);
+    if (placeholder === undefined) registerImportedPool(this, this.name, roles);
   }
+}
+
+/** `options.machineConfigRoles`, checked: DNS labels, no repeats, the pool's own role among them. */
+function referencedRoles(name: string | undefined, options: MachineConfigPoolReferenceOptions | undefined): string[] | undefined {
+  if (options === undefined || options === null) return undefined;
+  requireObject('options', options);
+  const roles: unknown = options.machineConfigRoles;
+  if (roles === undefined) return undefined;
+  if (!Array.isArray(roles) || roles.length === 0) {
+    throw new Day1ValidationError('options.machineConfigRoles', roles, 'must be a non-empty list of roles; leave it out for the default');
+  }
+  const checked = roles.map((role, i) => checkDns1123Label(`options.machineConfigRoles[${i}]`, role));
+  if (new Set(checked).size !== checked.length) {
+    throw new Day1ValidationError('options.machineConfigRoles', roles, 'must not list a role twice');
+  }
+  if (name !== undefined && !checked.includes(name)) {
+    throw new Day1ValidationError('options.machineConfigRoles', roles,
+      `must include the pool's own role "${name}": the MachineConfigs of its Day 1 modules are labelled with it`);
+  }
+  return checked;
 }
 
 /**

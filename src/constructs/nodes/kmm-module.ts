@@ -1,10 +1,5 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { claimObjectName } from '../app/conflicts';
-import { deferProblems, placeholderName } from '../app/deferred';
-import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from '../gitops-policy';
-import { derivedNameNote, nameFromModule, resolveMetadata } from '../metadata';
-import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from '../props';
 import { ModuleValues } from '../../boot';
 import * as kmm from '../../imports/module-kmm.sigs.x-k8s.io';
 import { moduleWithDefaults } from '../../machine-config';
@@ -19,6 +14,11 @@ import {
   optional,
   ProblemCollector,
 } from '../../validation';
+import { claimObjectName } from '../app/claims';
+import { deferProblems, placeholderName } from '../app/deferred';
+import { FLUX_SUBSTITUTE_DISABLED, gitOpsPolicy, GitOpsStage } from '../gitops-policy';
+import { derivedNameNote, nameFromModule, resolveMetadata } from '../metadata';
+import { PROTECTED_OBJECT_FIELDS, ProtectedObjectProps } from '../props';
 
 /** The namespace the KMM operator is installed in on OpenShift. */
 export const KMM_NAMESPACE = 'openshift-kmm';

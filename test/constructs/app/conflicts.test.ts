@@ -1,7 +1,7 @@
 import { App, Chart, Testing } from 'cdk8s';
+import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule } from '../../../src';
 import { errorOf, occurrences, synthYaml, clusterPool } from '../helpers';
 import { IMAGE } from '../scenarios';
-import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule } from '../../../src';
 
 function twoCharts(): { app: App; a: Chart; b: Chart } {
   const app = Testing.app();

@@ -3,12 +3,12 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { ApiObject, App, Chart, Include, JsonPatch, Testing } from 'cdk8s';
 import { dump, load } from 'js-yaml';
-import { clusterPool, errorOf, Manifest, synthManifests, synthYaml } from '../helpers';
-import { IMAGE } from '../scenarios';
 import { Day1KernelModule, IMachineConfigPool, KmmMachineConfigPool, produceMachineConfig, ProduceMachineConfigOptions } from '../../../src';
 import { PULL_SCRIPT_PATH, REPLACE_SCRIPT_PATH, SCRIPT_PATHS } from '../../../src/boot';
 import { dataUrl } from '../../../src/ignition';
 import { directives, parseUnitFile } from '../../util/systemd';
+import { clusterPool, errorOf, Manifest, synthManifests, synthYaml } from '../helpers';
+import { IMAGE } from '../scenarios';
 
 /*
  * At synthesis the app is seen as the Machine Config Operator sees each pool: every Day 1
@@ -203,7 +203,7 @@ describe('conflicts with MachineConfigs the user added, at synthesis', () => {
     new Include(chart, 'cli', { url: yamlFile([cliMade]) });
     userMachineConfig(chart, 'wipe', '60-worker-wipe', 'worker', { units: [{ name: 'crio-wipe.service', enabled: true }] });
     const message = synthError(app);
-    expect(message).toContain('[] MachineConfig "60-worker-wipe" enables crio-wipe.service, which MachineConfig "50-worker-cli" disables and masks');
+    expect(message).toContain('[cdk8s-kmm-day1] MachineConfig "60-worker-wipe" enables crio-wipe.service, which MachineConfig "50-worker-cli" disables and masks');
     expect(message).toContain('"60-worker-wipe" is c/wipe, "50-worker-cli" is c/cli/50-worker-cli-machineconfig.');
   });
 

@@ -2,8 +2,6 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ApiObject, App, Chart, Testing, YamlOutputType } from 'cdk8s';
-import { byKind, errorOf, Manifest, only, onWorker, synthManifests, synthYaml } from '../helpers';
-import { IMAGE } from '../scenarios';
 import {
   ArgoCdApplication,
   Day1KernelModule,
@@ -15,6 +13,8 @@ import {
 } from '../../../src';
 import { Day1ValidationError } from '../../../src/validation';
 import { crdViolations } from '../../util/crd';
+import { byKind, errorOf, Manifest, only, onWorker, synthManifests, synthYaml } from '../helpers';
+import { IMAGE } from '../scenarios';
 
 /*
  * The GitOps bootstrap constructs read the app: which MachineConfigs were handed over, which

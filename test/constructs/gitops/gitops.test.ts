@@ -3,9 +3,9 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Chart, Testing, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
+import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule, SyncWave } from '../../../src';
 import { byKind, clusterPool, errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MACHINE_CONFIG_ANNOTATIONS, Manifest, MODULE_ANNOTATIONS, NO_FLUX_SUBSTITUTION, only, onWorker, PRUNE_PROTECTION, syncWave, synthManifests, testApp } from '../helpers';
 import { IMAGE } from '../scenarios';
-import { BootModuleConfig, Day1KernelModule, KmmMachineConfigPool, KmmModule, SyncWave } from '../../../src';
 
 const WAVE = 'argocd.argoproj.io/sync-wave';
 const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';

@@ -3,9 +3,9 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { load } from 'js-yaml';
+import { ArgoCdApplication, Day1KernelModule, FluxDelivery, KmmMachineConfigPool, KustomizeOutput } from '../../../src';
 import { errorOf } from '../helpers';
 import { IMAGE } from '../scenarios';
-import { ArgoCdApplication, Day1KernelModule, FluxDelivery, KmmMachineConfigPool, KustomizeOutput } from '../../../src';
 
 /*
  * KustomizeOutput against what cdk8s really wrote: every expectation is read from the output

@@ -1,8 +1,8 @@
 import { Testing } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { AppValidation, BootModuleConfig, BootModuleConfigProps, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, KmmModule, KmmModuleProps } from '../../../src';
 import { errorOf, MODULE_ANNOTATIONS, only, synthManifests, syncWave } from '../helpers';
 import { bootModuleConfigFull, bootModuleConfigMinimal, build, kmmModule, WORKER } from '../scenarios';
-import { AppValidation, BootModuleConfig, BootModuleConfigProps, Day1KernelModule, DEFAULT_WORKER_IMAGE, KmmMachineConfigPool, KmmModule, KmmModuleProps } from '../../../src';
 
 describe('BootModuleConfig', () => {
   test('the seed\'s example: required fields only, unset optional fields omitted, the Day 1 worker image always written', () => {

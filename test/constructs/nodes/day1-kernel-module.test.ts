@@ -4,14 +4,14 @@ import { join } from 'path';
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { load } from 'js-yaml';
-import { clusterPool, errorOf, MACHINE_CONFIG_ANNOTATIONS, Manifest, only, synthManifests, testApp } from '../helpers';
-import { build, IMAGE, moduleFull, moduleInPool, WORKER } from '../scenarios';
 import {
   Day1KernelModule, Day1KernelModuleProps, DEFAULT_WORKER_IMAGE, IMachineConfigPool, KmmMachineConfigPool,
   produceMachineConfig, ProduceMachineConfigOptions,
 } from '../../../src';
 import { ignitionFromResolved, resolveMachineConfigOptions } from '../../../src/machine-config';
 import { Day1ValidationError } from '../../../src/validation';
+import { clusterPool, errorOf, MACHINE_CONFIG_ANNOTATIONS, Manifest, only, synthManifests, testApp } from '../helpers';
+import { build, IMAGE, moduleFull, moduleInPool, WORKER } from '../scenarios';
 
 function produced(options: ProduceMachineConfigOptions): Manifest {
   return load(produceMachineConfig(options)) as Manifest;

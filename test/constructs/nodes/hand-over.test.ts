@@ -1,9 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
-import { clusterPool, errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MODULE_ANNOTATIONS, only, onWorker, syncWave, synthManifests, testApp } from '../helpers';
-import { build, handOverFromPool, handOverFull, IMAGE, WORKER } from '../scenarios';
 import { DEFAULT_WORKER_IMAGE, Day1KernelModule, KmmMachineConfigPool } from '../../../src';
 import { warningsOf } from '../../../src/constructs/warnings';
 import { Day1ValidationError } from '../../../src/validation';
+import { clusterPool, errorOf, HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS, MODULE_ANNOTATIONS, only, onWorker, syncWave, synthManifests, testApp } from '../helpers';
+import { build, handOverFromPool, handOverFull, IMAGE, WORKER } from '../scenarios';
 
 let stderr: jest.SpyInstance;
 beforeEach(() => {

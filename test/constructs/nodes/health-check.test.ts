@@ -3,8 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { byKind, errorOf, Manifest, only, synthManifests, syncWave, testApp, clusterPool } from '../helpers';
-import { IMAGE } from '../scenarios';
 import {
   Day1KernelModule,
   Day1KernelModuleProps,
@@ -18,6 +16,8 @@ import {
 import { healthCheckNameFor, moduleLoadedScript } from '../../../src/constructs/nodes/health-check';
 import { warningsOf } from '../../../src/constructs/warnings';
 import { withShellcheck } from '../../util/oracles';
+import { byKind, errorOf, Manifest, only, synthManifests, syncWave, testApp, clusterPool } from '../helpers';
+import { IMAGE } from '../scenarios';
 
 let stderr: jest.SpyInstance;
 beforeEach(() => {

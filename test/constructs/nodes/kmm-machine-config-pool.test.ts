@@ -1,8 +1,8 @@
 import { Testing } from 'cdk8s';
-import { errorOf, only, PRUNE_PROTECTION, synthManifests, syncWave, testApp } from '../helpers';
-import { build, poolCustom, poolDefaults } from '../scenarios';
 import { Day1KernelModule, KmmMachineConfigPool, MaxUnavailable } from '../../../src';
 import { Day1ValidationError } from '../../../src/validation';
+import { errorOf, only, PRUNE_PROTECTION, synthManifests, syncWave, testApp } from '../helpers';
+import { build, poolCustom, poolDefaults } from '../scenarios';
 
 describe('KmmMachineConfigPool', () => {
   test('defaults: the seed\'s MachineConfigPool, field by field', () => {
