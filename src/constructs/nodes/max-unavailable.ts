@@ -1,8 +1,8 @@
 import { Day1ValidationError } from '../../validation';
 
 const PERCENTAGE_RE = /^([0-9]+)%$/;
-/** What each factory call was given, for the error message. */
-const givenValues = new WeakMap<object, unknown>();
+/** What the factory was given, kept on the value for the error message (a registered symbol: copies of the library agree on it). */
+const GIVEN = Symbol.for('cdk8s-kmm-day1.MaxUnavailable.given');
 
 /**
  * How many nodes of a MachineConfigPool the Machine Config Operator may update (drain and
@@ -44,7 +44,7 @@ export class MaxUnavailable {
   private constructor(amount: number, isPercentage: boolean, given: unknown) {
     this.amount = amount;
     this.isPercentage = isPercentage;
-    givenValues.set(this, given);
+    Object.defineProperty(this, GIVEN, { value: given });
   }
 
   /** The value as the MachineConfigPool spec writes it: `2` or `"10%"`. */
@@ -64,7 +64,7 @@ export function checkMaxUnavailable(field: string, value: MaxUnavailable): MaxUn
   if (value === null || typeof value !== 'object' || typeof value.amount !== 'number' || typeof value.isPercentage !== 'boolean') {
     throw new Day1ValidationError(field, value, 'must be made with MaxUnavailable.fromNumber(n) or MaxUnavailable.fromString("n%")');
   }
-  const given = givenValues.has(value) ? givenValues.get(value) : value.isPercentage ? `${value.amount}%` : value.amount;
+  const given = GIVEN in value ? (value as any)[GIVEN] : value.isPercentage ? `${value.amount}%` : value.amount;
   if (value.isPercentage) {
     if (!(Number.isInteger(value.amount) && value.amount >= 1 && value.amount <= 100)) {
       throw new Day1ValidationError(field, given, 'must be an integer percentage from "1%" to "100%" (use MaxUnavailable.fromNumber for a node count)');

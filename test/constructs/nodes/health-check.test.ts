@@ -2,7 +2,8 @@ import { spawnSync } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
+import { loadAll } from 'js-yaml';
 import {
   Day1KernelModule,
   Day1KernelModuleProps,
@@ -457,5 +458,45 @@ describe('every problem at once', () => {
       expect.stringMatching(/^test\/ice: Invalid kernelModuleImage "quay.io\/x\/ice:v1": must not have a tag/),
       expect.stringMatching(/^test\/ice: Invalid healthCheckTolerations\[1\]\.operator "Equal": must be TolerationOperator.EXISTS when key is unset/),
     ]);
+  });
+});
+
+describe('the health checks\' Namespace has one home, whatever the construction order', () => {
+  /** Two charts, `first` created first; modules with health checks built in the given order. */
+  function build(order: Array<'early' | 'late'>, dependency?: boolean): App {
+    const app = Testing.app();
+    const first = new Chart(app, 'first');
+    const second = new Chart(app, 'second');
+    const pool = KmmMachineConfigPool.fromPoolName(first, 'pool', 'worker');
+    for (const which of order) {
+      const chart = which === 'early' ? first : second;
+      new Day1KernelModule(chart, which, { pool, kernelModuleImage: IMAGE, kernelModuleName: which, healthCheck: true, syncWaves: which === 'late' });
+    }
+    // Makes cdk8s write `second` before `first`.
+    if (dependency) first.addDependency(second);
+    return app;
+  }
+
+  function homes(app: App): string[] {
+    return app.charts.filter((chart) => Testing.synth(chart).some((o: any) => o.kind === 'Namespace')).map((chart) => chart.node.path);
+  }
+
+  test('in the first chart of the app that holds a health check in it, with the sync wave when any health check has one', () => {
+    const forward = build(['early', 'late']);
+    const backward = build(['late', 'early']);
+    expect(homes(forward)).toEqual(['first']);
+    expect(homes(backward)).toEqual(['first']);
+    expect(forward.synthYaml()).toEqual(backward.synthYaml());
+    expect(only(loadAll(forward.synthYaml()) as Manifest[], 'Namespace').metadata.annotations).toEqual(syncWave('0'));
+  });
+
+  test('a chart dependency added afterwards changes the chart order: the Namespace moves to the new first chart, before its DaemonSet', () => {
+    const app = build(['early', 'late'], true);
+    expect(app.charts.map((chart) => chart.node.path)).toEqual(['second', 'first']);
+    const yaml = app.synthYaml();
+    expect(homes(app)).toEqual(['second']);
+    const kinds = (loadAll(yaml) as Manifest[]).map((m) => `${m.kind} ${m.metadata.name}`);
+    expect(kinds.filter((k) => k.startsWith('Namespace'))).toEqual(['Namespace kmm-day1-health']);
+    expect(kinds.indexOf('Namespace kmm-day1-health')).toBeLessThan(kinds.indexOf('DaemonSet 99-worker-kmm-day1-late'));
   });
 });
