@@ -466,6 +466,54 @@ describe('GitOpsControllerAccess: exactly the verbs on exactly the resources of 
     }
   });
 
+  describe('delete on a kind is decided by ANY object of it that the controller may delete, whatever the order of the objects', () => {
+    const PROTECTED_BY: Record<string, Record<string, string>> = {
+      argocd: { 'argocd.argoproj.io/sync-options': 'Prune=false' },
+      flux: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' },
+    };
+    /** StorageClasses in the kmm stage, created in the order given (true: prune protection). */
+    function storageClasses(controller: 'argocd' | 'flux', protection: boolean[], where: (s: Stages, index: number) => Chart = (s) => s.kmm): Triple[] {
+      const s = stages();
+      try {
+        protection.forEach((protectedObject, index) => new ApiObject(where(s, index), `class-${index}`, {
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'StorageClass',
+          metadata: { name: `class-${index}`, ...(protectedObject ? { annotations: PROTECTED_BY[controller] } : {}) },
+        }));
+        if (controller === 'argocd') argoCd(s.bootstrap);
+        else flux(s.bootstrap);
+        const objects = stageObjects(s.app, [s.bootstrap]).filter((o) => o.kind === 'StorageClass');
+        // The objects reach the output in the order they were created: the order under test.
+        expect(objects.map((o) => Boolean(o.metadata.annotations))).toEqual(protection);
+        return granted(rolesOf(s)[`nic-${controller}`]).filter((t) => t.startsWith('storage.k8s.io/'));
+      } finally {
+        cleanup(s.app);
+      }
+    }
+    const WITH_DELETE = [...APPLY, 'delete'].map((verb) => `storage.k8s.io/storageclasses/${verb}`).sort();
+    const WITHOUT_DELETE = APPLY.map((verb) => `storage.k8s.io/storageclasses/${verb}`).sort();
+
+    test.each([
+      ['argocd', 'the protected one after the unprotected one', [false, true], WITH_DELETE],
+      ['argocd', 'the protected one before the unprotected one', [true, false], WITH_DELETE],
+      ['argocd', 'the unprotected one between two protected ones', [true, false, true], WITH_DELETE],
+      ['argocd', 'all protected', [true, true], WITHOUT_DELETE],
+      ['flux', 'the protected one after the unprotected one', [false, true], WITH_DELETE],
+      ['flux', 'the protected one before the unprotected one', [true, false], WITH_DELETE],
+      ['flux', 'the unprotected one between two protected ones', [true, false, true], WITH_DELETE],
+      ['flux', 'all protected', [true, true], WITHOUT_DELETE],
+    ] as Array<['argocd' | 'flux', string, boolean[], Triple[]]>)('%s: %s', (controller, _name, protection, expected) => {
+      expect(storageClasses(controller, protection)).toEqual(expected);
+    });
+
+    test('across stages: the protected object in the later stage, the unprotected one in the earlier', () => {
+      const inStage = (s: Stages, index: number) => (index === 0 ? s.day1 : s.kmm);
+      expect(storageClasses('argocd', [false, true], inStage)).toEqual(WITH_DELETE);
+      expect(storageClasses('flux', [false, true], inStage)).toEqual(WITH_DELETE);
+      expect(storageClasses('flux', [true, true], inStage)).toEqual(WITHOUT_DELETE);
+    });
+  });
+
   test('Argo CD with the resources finalizer: an object with Prune=false but without Delete=false may be deleted with the Application', () => {
     const s = stages();
     try {
