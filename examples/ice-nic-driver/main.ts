@@ -94,7 +94,9 @@ export function buildApp(outdir?: string): Example {
 
   ice.handOverToKmm({ scope: kmmStage });
 
-  // Last, once every stage holds its objects: the Flux Kustomizations are made one per stage.
+  // The delivery reads what the stages hold at synthesis, so it may also be created before them
+  // (only the folder numbers follow the order the charts are created in). The Flux
+  // Kustomizations chain the listed stages in that order.
   const argoCd = new ArgoCdApplication(new Chart(app, 'bootstrap-argocd'), 'ice-nic-driver', {
     name: 'ice-nic-driver',
     repoUrl: REPO_URL,
@@ -106,6 +108,7 @@ export function buildApp(outdir?: string): Example {
     url: REPO_URL,
     branch: 'main',
     path: DIST_PATH,
+    stages: [poolStage, day1Stage, kmmStage],
   });
   return { app, argoCd, flux };
 }

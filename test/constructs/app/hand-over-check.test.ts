@@ -1,6 +1,6 @@
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
-import { IMAGE } from '../scenarios';
 import { Day1KernelModule, IMachineConfigPool, KmmMachineConfigPool } from '../../../src';
+import { IMAGE } from '../scenarios';
 
 /*
  * The pool as it will be once the KMM operator has rewritten every handed-over MachineConfig:

@@ -1,6 +1,6 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { IMAGE } from '../scenarios';
 import { Day1KernelModule, KmmMachineConfigPool } from '../../../src';
+import { IMAGE } from '../scenarios';
 
 /*
  * One model of the cluster's node sets: a pool the app declares and the same pool referred to by

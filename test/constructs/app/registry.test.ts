@@ -1,9 +1,9 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { IMAGE } from '../scenarios';
-import * as lib from '../../../src';
 import { Construct } from 'constructs';
+import * as lib from '../../../src';
 import { registryOf } from '../../../src/constructs/app/claims';
 import { REGISTRY_ID } from '../../../src/constructs/app/registry';
+import { IMAGE } from '../scenarios';
 
 /*
  * The app's state lives in the construct tree: one registry construct under the root, found by

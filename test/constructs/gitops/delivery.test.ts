@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ApiObject, App, Chart, Testing, YamlOutputType } from 'cdk8s';
@@ -339,6 +339,190 @@ describe('FluxDelivery: one Kustomization per stage folder, dependsOn in stage o
   });
 });
 
+/** Every file under `dir`, by its path relative to `dir`, with its text. */
+function readTree(dir: string, prefix = ''): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dir).sort()) {
+    const path = join(dir, entry);
+    const name = prefix === '' ? entry : `${prefix}/${entry}`;
+    if (statSync(path).isDirectory()) {
+      for (const [file, text] of readTree(path, name)) files.set(file, text);
+    } else {
+      files.set(name, readFileSync(path, 'utf8'));
+    }
+  }
+  return files;
+}
+
+describe('FluxDelivery with stages: the same output whatever the order of construction', () => {
+  interface Built {
+    app: App;
+    delivery: FluxDelivery;
+  }
+
+  /**
+   * The example's layout. The GitOps constructs are created either first (right after the
+   * charts, before the charts depend on each other and hold anything) or last.
+   */
+  function build(gitOpsFirst: boolean, explicit: boolean): Built {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'delivery-order-')), yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
+    const pool = new Chart(app, 'pool');
+    const day1 = new Chart(app, 'day1');
+    const kmm = new Chart(app, 'kmm');
+    const bootstrap = new Chart(app, 'bootstrap');
+    const deliver = () => {
+      argoCd(bootstrap);
+      return flux(bootstrap, explicit ? { stages: [pool, day1, kmm] } : {});
+    };
+    const first = gitOpsFirst ? deliver() : undefined;
+    day1.addDependency(pool);
+    kmm.addDependency(day1);
+    const kmmPool = new KmmMachineConfigPool(pool, 'pool', { name: 'oot-nic' });
+    const ice = new Day1KernelModule(day1, 'ice', { pool: kmmPool, kernelModuleImage: IMAGE, kernelModuleName: 'ice', healthCheck: true });
+    new Day1KernelModule(day1, 'sfc', { pool: kmmPool, kernelModuleImage: IMAGE, kernelModuleName: 'sfc', moduleParameters: ['rss_cpus=4'] });
+    ice.handOverToKmm({ scope: kmm });
+    return { app, delivery: first ?? deliver() };
+  }
+
+  function written(built: Built): Map<string, string> {
+    try {
+      built.app.synth();
+      return readTree(built.app.outdir);
+    } finally {
+      cleanup(built.app);
+    }
+  }
+
+  test('created first with stages, last with stages, last without: byte for byte the same dist/', () => {
+    const reference = written(build(false, false));
+    const firstBuilt = build(true, true);
+    expect(firstBuilt.delivery.stageFolders()).toEqual(['0000-pool', '0001-day1', '0002-kmm']);
+    const first = written(firstBuilt);
+    const last = written(build(false, true));
+    expect([...first.keys()]).toEqual([...reference.keys()]);
+    for (const [file, text] of reference) {
+      expect({ file, first: first.get(file), last: last.get(file) }).toEqual({ file, first: text, last: text });
+    }
+    // What was read from the charts at synthesis is there: numbered folders, the health check's timeout,
+    // the handed-over MachineConfig ignored by Argo CD, the KMM kinds granted to the controllers.
+    const kustomizations = [...first.entries()].filter(([file]) => /^0003-bootstrap\/Kustomization\./.test(file)).map(([, text]) => text).join('\n');
+    expect(kustomizations).toContain('path: ./clusters/prod/dist/0001-day1');
+    expect(kustomizations).toContain('timeout: 3h');
+    const bootstrapFiles = [...first.entries()].filter(([file]) => file.startsWith('0003-bootstrap/')).map(([, text]) => text).join('\n');
+    expect(bootstrapFiles).toContain('name: 99-oot-nic-kmm-day1-ice');
+    expect(bootstrapFiles).toContain('- bootmoduleconfigs');
+  });
+
+  test('the folders follow the chart dependencies added after the FluxDelivery: numbered, or not', () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'delivery-flat-')), yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
+    try {
+      const a = new Chart(app, 'a');
+      const b = new Chart(app, 'b');
+      const delivery = flux(new Chart(app, 'gitops'), { stages: [a, b], path: '.' });
+      onWorker(a, 'ice', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+      onWorker(b, 'sfc', { kernelModuleImage: IMAGE, kernelModuleName: 'sfc', healthCheck: true });
+      const paths = () => byKind(synthManifests(app), 'Kustomization').map((k) => [k.spec.path, k.spec.dependsOn, k.spec.timeout]);
+      expect(paths()).toEqual([['./a', undefined, '10m'], ['./b', [{ name: 'nic-a' }], '3h']]);
+      b.addDependency(a);
+      expect(paths()).toEqual([['./0000-a', undefined, '10m'], ['./0001-b', [{ name: 'nic-a' }], '3h']]);
+      expect(delivery.stages).toEqual([a, b]);
+    } finally {
+      cleanup(app);
+    }
+  });
+
+  test('independent charts are chained in the order listed, not in cdk8s\'s', () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'delivery-listed-')), yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
+    try {
+      const a = new Chart(app, 'a');
+      const b = new Chart(app, 'b');
+      const delivery = flux(new Chart(app, 'gitops'), { stages: [b, a] });
+      onWorker(a, 'ice', { kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
+      onWorker(b, 'sfc', { kernelModuleImage: IMAGE, kernelModuleName: 'sfc' });
+      expect(byKind(synthManifests(app), 'Kustomization').map((k) => [k.metadata.name, k.spec.path, k.spec.dependsOn]))
+        .toEqual([['nic-b', './clusters/prod/dist/b', undefined], ['nic-a', './clusters/prod/dist/a', [{ name: 'nic-b' }]]]);
+      expect(delivery.stageFolders()).toEqual(['b', 'a']);
+    } finally {
+      cleanup(app);
+    }
+  });
+
+  test('without stages: a health check added to a stage after the FluxDelivery still gets the rollout timeout', () => {
+    const s = stages();
+    try {
+      flux(s.bootstrap);
+      new Day1KernelModule(s.day1, 'late', { pool: s.modules[0].pool, kernelModuleImage: IMAGE, kernelModuleName: 'late', healthCheck: true });
+      expect(byKind(synthManifests(s.app), 'Kustomization').map((k) => [k.metadata.name, k.spec.timeout]))
+        .toEqual([['nic-pool', '10m'], ['nic-day1', '3h']]);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+});
+
+describe('FluxDelivery stages: invalid lists name the entry, the chart and the rule', () => {
+  test.each([
+    ['not a list', () => 'pool', 'bootstrap/flux: Invalid stages "pool": must be a list of Charts (leave it out for the app\'s stages when the FluxDelivery is created)'],
+    ['empty', () => [], 'bootstrap/flux: Invalid stages []: must list at least one chart'],
+    ['a construct that is no chart', (s: Stages) => [s.pool, s.modules[0]], 'bootstrap/flux: Invalid stages[1] "day1/ice": must be a Chart'],
+    ['a plain object', () => [{ node: 'pool' }], 'bootstrap/flux: Invalid stages[0] {"node":"pool"}: must be a Chart'],
+    ['a chart of another app', () => [Testing.chart()], 'bootstrap/flux: Invalid stages[0] "test": is a chart of another App'],
+    ['a chart listed twice', (s: Stages) => [s.pool, s.day1, s.pool], 'bootstrap/flux: Invalid stages[2] "pool": is listed twice (also stages[0]): list each stage chart once'],
+    ['the FluxDelivery\'s own chart', (s: Stages) => [s.pool, s.bootstrap],
+      'bootstrap/flux: Invalid stages[1] "bootstrap": is the chart of this FluxDelivery, a GitOps bootstrap chart that no Kustomization applies'],
+  ] as Array<[string, (s: Stages) => unknown, string]>)('at once: %s', (_name, list, message) => {
+    const s = stages();
+    try {
+      expect(errorOf(() => flux(s.bootstrap, { stages: list(s) as Chart[] })).message).toContain(message);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+
+  test('every problem at once, in the order of the props', () => {
+    const s = stages();
+    try {
+      const error = errorOf(() => flux(s.bootstrap, { url: 'git@x:y', stages: [s.pool, s.pool, 'kmm'] as any, timeout: '1d' })) as Day1ValidationError;
+      expect(error.problems.map((p) => `${p.field} ${p.value}`)).toEqual(['url "git@x:y"', 'stages[1] "pool"', 'stages[2] "kmm"', 'timeout "1d"']);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+
+  test.each([
+    ['another bootstrap chart', (s: Stages) => {
+      const argo = new Chart(s.app, 'argo');
+      argoCd(argo);
+      return [s.pool, s.day1, argo, s.kmm];
+    }, 'Invalid stages[2] "argo": is a GitOps bootstrap chart (it holds an ArgoCdApplication, FluxDelivery or GitOpsControllerAccess)'],
+    ['a chart without objects', (s: Stages) => [s.pool, s.day1, new Chart(s.app, 'empty')], 'Invalid stages[2] "empty": holds no objects'],
+    ['a stage left out', (s: Stages) => [s.pool, s.day1],
+      'Invalid stages ["pool","day1"]: leaves out the app\'s stage chart "kmm", which no Kustomization would apply'],
+    ['a chart before the chart it depends on', (s: Stages) => [s.day1, s.pool, s.kmm],
+      'Invalid stages[0] "day1": comes before chart "pool", which it depends on'],
+    ['a chart before a chart it depends on through another', (s: Stages) => [s.kmm, s.pool, s.day1],
+      'Invalid stages[0] "kmm": comes before chart "pool", which it depends on'],
+  ] as Array<[string, (s: Stages) => Chart[], string]>)('at synthesis: %s', (_name, list, message) => {
+    const s = stages({ handOver: ['ice'] });
+    try {
+      flux(s.bootstrap, { stages: list(s) });
+      expect(errorOf(() => synthYaml(s.app)).message).toContain(`[bootstrap/flux] ${message}`);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+
+  test('a chart that depends on nothing listed later passes', () => {
+    const s = stages({ handOver: ['ice'] });
+    try {
+      flux(s.bootstrap, { stages: [s.pool, s.day1, s.kmm] });
+      expect(byKind(synthManifests(s.app), 'Kustomization').map((k) => k.metadata.name)).toEqual(['nic-pool', 'nic-day1', 'nic-kmm']);
+    } finally {
+      cleanup(s.app);
+    }
+  });
+});
+
 describe('bootstrap objects have a folder of their own', () => {
   test('the Argo CD Application syncs the stage folders only', () => {
     const s = stages({ handOver: ['ice'] });
@@ -464,6 +648,54 @@ describe('GitOpsControllerAccess: exactly the verbs on exactly the resources of 
     } finally {
       cleanup(s.app);
     }
+  });
+
+  describe('delete on a kind is decided by ANY object of it that the controller may delete, whatever the order of the objects', () => {
+    const PROTECTED_BY: Record<string, Record<string, string>> = {
+      argocd: { 'argocd.argoproj.io/sync-options': 'Prune=false' },
+      flux: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' },
+    };
+    /** StorageClasses in the kmm stage, created in the order given (true: prune protection). */
+    function storageClasses(controller: 'argocd' | 'flux', protection: boolean[], where: (s: Stages, index: number) => Chart = (s) => s.kmm): Triple[] {
+      const s = stages();
+      try {
+        protection.forEach((protectedObject, index) => new ApiObject(where(s, index), `class-${index}`, {
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'StorageClass',
+          metadata: { name: `class-${index}`, ...(protectedObject ? { annotations: PROTECTED_BY[controller] } : {}) },
+        }));
+        if (controller === 'argocd') argoCd(s.bootstrap);
+        else flux(s.bootstrap);
+        const objects = stageObjects(s.app, [s.bootstrap]).filter((o) => o.kind === 'StorageClass');
+        // The objects reach the output in the order they were created: the order under test.
+        expect(objects.map((o) => Boolean(o.metadata.annotations))).toEqual(protection);
+        return granted(rolesOf(s)[`nic-${controller}`]).filter((t) => t.startsWith('storage.k8s.io/'));
+      } finally {
+        cleanup(s.app);
+      }
+    }
+    const WITH_DELETE = [...APPLY, 'delete'].map((verb) => `storage.k8s.io/storageclasses/${verb}`).sort();
+    const WITHOUT_DELETE = APPLY.map((verb) => `storage.k8s.io/storageclasses/${verb}`).sort();
+
+    test.each([
+      ['argocd', 'the protected one after the unprotected one', [false, true], WITH_DELETE],
+      ['argocd', 'the protected one before the unprotected one', [true, false], WITH_DELETE],
+      ['argocd', 'the unprotected one between two protected ones', [true, false, true], WITH_DELETE],
+      ['argocd', 'all protected', [true, true], WITHOUT_DELETE],
+      ['flux', 'the protected one after the unprotected one', [false, true], WITH_DELETE],
+      ['flux', 'the protected one before the unprotected one', [true, false], WITH_DELETE],
+      ['flux', 'the unprotected one between two protected ones', [true, false, true], WITH_DELETE],
+      ['flux', 'all protected', [true, true], WITHOUT_DELETE],
+    ] as Array<['argocd' | 'flux', string, boolean[], Triple[]]>)('%s: %s', (controller, _name, protection, expected) => {
+      expect(storageClasses(controller, protection)).toEqual(expected);
+    });
+
+    test('across stages: the protected object in the later stage, the unprotected one in the earlier', () => {
+      const inStage = (s: Stages, index: number) => (index === 0 ? s.day1 : s.kmm);
+      expect(storageClasses('argocd', [false, true], inStage)).toEqual(WITH_DELETE);
+      expect(storageClasses('flux', [false, true], inStage)).toEqual(WITH_DELETE);
+      expect(storageClasses('flux', [true, true], inStage)).toEqual(WITHOUT_DELETE);
+    });
   });
 
   test('Argo CD with the resources finalizer: an object with Prune=false but without Delete=false may be deleted with the Application', () => {
