@@ -23,7 +23,7 @@ function secondCopy(): typeof lib {
   jest.isolateModules(() => {
     jest.doMock('cdk8s', () => cdk8s);
     jest.doMock('constructs', () => constructs);
-    copy = require('../../../src');
+    copy = jest.requireActual('../../../src');
   });
   jest.dontMock('cdk8s');
   jest.dontMock('constructs');
