@@ -47,14 +47,27 @@ export interface Example {
   readonly flux: FluxDelivery;
 }
 
-/** Builds the app; `outdir` defaults to `$CDK8S_OUTDIR` (set by `cdk8s synth`), else `dist`. */
-export function buildApp(outdir?: string): Example {
+/** The steps of `buildApp` after the charts and the pool, which may run in any order (the hand-over after ice). */
+export type ExampleStep = 'ice' | 'sfc' | 'handOver' | 'argoCd' | 'flux';
+
+/** The order this file reads in. Any other order gives the same output, byte for byte (tested). */
+export const CONSTRUCTION_ORDER: readonly ExampleStep[] = ['ice', 'sfc', 'handOver', 'argoCd', 'flux'];
+
+/**
+ * Builds the app; `outdir` defaults to `$CDK8S_OUTDIR` (set by `cdk8s synth`), else `dist`.
+ *
+ * @param order the order to create the modules, the hand-over and the delivery in
+ */
+export function buildApp(outdir?: string, order: readonly ExampleStep[] = CONSTRUCTION_ORDER): Example {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
   const poolStage = new Chart(app, 'pool');
   const day1Stage = new Chart(app, 'day1');
   const kmmStage = new Chart(app, 'kmm');
   day1Stage.addDependency(poolStage);
   kmmStage.addDependency(day1Stage);
+  // Two more charts for the delivery (see the top of the file).
+  const argoCdBootstrap = new Chart(app, 'bootstrap-argocd');
+  const fluxBootstrap = new Chart(app, 'bootstrap-flux');
 
   const pool = new KmmMachineConfigPool(poolStage, 'pool', {
     name: POOL_NAME,
@@ -68,48 +81,64 @@ export function buildApp(outdir?: string): Example {
     effect: TolerationEffect.NO_SCHEDULE,
   };
 
-  const ice = new Day1KernelModule(day1Stage, 'ice', {
-    pool,
-    kernelModuleImage: 'quay.io/example/ice-driver',
-    kernelModuleName: 'ice',
-    // The in-tree ice driver of the same name is unloaded first; the health check then
-    // requires the out-of-tree build, so a silent fallback to the in-tree driver shows.
-    inTreeModulesToRemove: ['ice'],
-    firmwareFilesPath: '/opt/lib/firmware/intel/ice',
-    healthCheck: true,
-    healthCheckTolerations: [poolTaint],
-  });
-
-  new Day1KernelModule(day1Stage, 'sfc', {
-    pool,
-    kernelModuleImage: 'quay.io/example/sfc-driver',
-    kernelModuleName: 'sfc',
-    inTreeModulesToRemove: ['sfc'],
-    // Parameters are why sfc stays a Day 1 module only: the BootModuleConfig the KMM operator
-    // would rewrite the MachineConfig from cannot carry them.
-    moduleParameters: ['rss_cpus=4'],
-    healthCheck: true,
-    healthCheckTolerations: [poolTaint],
-  });
-
-  ice.handOverToKmm({ scope: kmmStage });
-
-  // The delivery reads what the stages hold at synthesis, so it may also be created before them
-  // (only the folder numbers follow the order the charts are created in). The Flux
-  // Kustomizations chain the listed stages in that order.
-  const argoCd = new ArgoCdApplication(new Chart(app, 'bootstrap-argocd'), 'ice-nic-driver', {
-    name: 'ice-nic-driver',
-    repoUrl: REPO_URL,
-    targetRevision: 'main',
-    path: DIST_PATH,
-  });
-  const flux = new FluxDelivery(new Chart(app, 'bootstrap-flux'), 'ice-nic-driver', {
-    name: 'ice-nic-driver',
-    url: REPO_URL,
-    branch: 'main',
-    path: DIST_PATH,
-    stages: [poolStage, day1Stage, kmmStage],
-  });
+  let ice: Day1KernelModule | undefined;
+  let argoCd: ArgoCdApplication | undefined;
+  let flux: FluxDelivery | undefined;
+  const steps: Record<ExampleStep, () => void> = {
+    ice: () => {
+      ice = new Day1KernelModule(day1Stage, 'ice', {
+        pool,
+        kernelModuleImage: 'quay.io/example/ice-driver',
+        kernelModuleName: 'ice',
+        // The in-tree ice driver of the same name is unloaded first; the health check then
+        // requires the out-of-tree build, so a silent fallback to the in-tree driver shows.
+        inTreeModulesToRemove: ['ice'],
+        firmwareFilesPath: '/opt/lib/firmware/intel/ice',
+        healthCheck: true,
+        healthCheckTolerations: [poolTaint],
+      });
+    },
+    sfc: () => {
+      new Day1KernelModule(day1Stage, 'sfc', {
+        pool,
+        kernelModuleImage: 'quay.io/example/sfc-driver',
+        kernelModuleName: 'sfc',
+        inTreeModulesToRemove: ['sfc'],
+        // Parameters are why sfc stays a Day 1 module only: the BootModuleConfig the KMM operator
+        // would rewrite the MachineConfig from cannot carry them. Its MachineConfig name sorts
+        // after ice's, so once the operator has rewritten ice's, this library's scripts still
+        // come last in the pool and pass the parameters (the synthesis refuses the other order).
+        moduleParameters: ['rss_cpus=4'],
+        healthCheck: true,
+        healthCheckTolerations: [poolTaint],
+      });
+    },
+    handOver: () => {
+      if (ice === undefined) throw new Error('the hand-over step needs the ice step before it');
+      ice.handOverToKmm({ scope: kmmStage });
+    },
+    // The delivery reads what the stages hold at synthesis, so it may also be created before them.
+    // The Flux Kustomizations chain the listed stages in that order.
+    argoCd: () => {
+      argoCd = new ArgoCdApplication(argoCdBootstrap, 'ice-nic-driver', {
+        name: 'ice-nic-driver',
+        repoUrl: REPO_URL,
+        targetRevision: 'main',
+        path: DIST_PATH,
+      });
+    },
+    flux: () => {
+      flux = new FluxDelivery(fluxBootstrap, 'ice-nic-driver', {
+        name: 'ice-nic-driver',
+        url: REPO_URL,
+        branch: 'main',
+        path: DIST_PATH,
+        stages: [poolStage, day1Stage, kmmStage],
+      });
+    },
+  };
+  for (const step of order) steps[step]();
+  if (argoCd === undefined || flux === undefined) throw new Error(`the order ${JSON.stringify(order)} lacks the argoCd or flux step`);
   return { app, argoCd, flux };
 }
 
@@ -117,10 +146,11 @@ export function buildApp(outdir?: string): Example {
  * Synthesizes the app and writes the kustomization files: one per folder, and the root one that
  * the Argo CD Application syncs, listing the stage folders only.
  *
+ * @param order see buildApp
  * @returns the output folder
  */
-export function synth(outdir?: string): string {
-  const { app } = buildApp(outdir);
+export function synth(outdir?: string, order?: readonly ExampleStep[]): string {
+  const { app } = buildApp(outdir, order);
   KustomizeOutput.synth(app);
   return app.outdir;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { load, loadAll } from 'js-yaml';
-import { buildApp, DIST_PATH, POOL_NAME, REPO_URL, synth } from '../../examples/ice-nic-driver/main';
+import { buildApp, CONSTRUCTION_ORDER, DIST_PATH, ExampleStep, POOL_NAME, REPO_URL, synth } from '../../examples/ice-nic-driver/main';
 import { hasCrd } from '../constructs/helpers';
 import { crdViolations } from '../util/crd';
 import { withKubectl } from '../util/oracles';
@@ -274,6 +274,14 @@ describe('examples/ice-nic-driver', () => {
 
   test('synthesis is deterministic: two builds give the same files, byte for byte', () => {
     expect(readOutput(synth(tmp('ice-nic-driver-again-'))).files).toEqual(out.files);
+  });
+
+  test('the construction order changes nothing: the delivery first, sfc before ice, gives the same files, byte for byte', () => {
+    const reversed: ExampleStep[] = ['flux', 'argoCd', 'sfc', 'ice', 'handOver'];
+    expect([...reversed].sort()).toEqual([...CONSTRUCTION_ORDER].sort());
+    const files = readOutput(synth(tmp('ice-nic-driver-reversed-'), reversed)).files;
+    expect([...files.keys()]).toEqual([...out.files.keys()]);
+    expect(files).toEqual(out.files);
   });
 
   test('buildApp returns the app and its delivery without writing anything', () => {
