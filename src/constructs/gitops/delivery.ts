@@ -44,8 +44,9 @@ export function deliveryStages(scope: IConstruct): Stage[] {
  * or is nested in another, and otherwise names the folder after the chart alone.
  */
 export function chartOutputs(scope: IConstruct): ChartOutput[] {
-  const app = scope.node.root;
-  if (!(app instanceof App)) {
+  const app = scope.node.root as App;
+  // Duck-typed: the App of another copy of cdk8s fails `instanceof`.
+  if (!Array.isArray((app as Partial<App>).charts)) {
     throw new Error(`${scope.node.path}: the construct tree's root is not a cdk8s App, so there are no charts to deliver`);
   }
   const { objects, indexed } = objectsByChart(app);
