@@ -129,11 +129,38 @@ const crdImports: Record<string, CrdImport> = {
   machineconfig: { crd: 'machineconfigs' },
   machineconfigpool: { crd: 'machineconfigpools' },
   bootmoduleconfig: { crd: 'bootmoduleconfigs' },
-  module: { crd: 'modules' },
-  kustomization: { crd: 'kustomizations.fluxcd' },
+  module: {
+    crd: 'modules',
+    // KmmModule sets the module loader (modprobe and kernel mappings of pre-built images), the
+    // pull secret and the selector. Device plugins, DRA drivers and KMM's in-cluster build and
+    // signing of module images are features the library does not offer: 11,500 of the 13,000
+    // lines of the full binding.
+    drop: [
+      'spec.devicePlugin', 'spec.dra',
+      'spec.moduleLoader.container.build', 'spec.moduleLoader.container.sign',
+      'spec.moduleLoader.container.kernelMappings[].build', 'spec.moduleLoader.container.kernelMappings[].sign',
+    ],
+  },
+  kustomization: {
+    crd: 'kustomizations.fluxcd',
+    // FluxDelivery applies plain folders of the cluster it runs in: no remote cluster, patches,
+    // substitutions, decryption, image overrides or extra health checks.
+    drop: [
+      'spec.kubeConfig', 'spec.patches', 'spec.postBuild', 'spec.decryption', 'spec.images',
+      'spec.healthChecks', 'spec.healthCheckExprs', 'spec.commonMetadata',
+    ],
+  },
   gitrepository: { crd: 'gitrepositories.fluxcd' },
-  // Also defines `operation` at the top level, which would double the generated file.
-  application: { crd: 'applications.argoproj' },
+  application: {
+    crd: 'applications.argoproj',
+    // Also defines `operation` at the top level (dropped for every CRD), which would double the
+    // generated file. ArgoCdApplication syncs one plain directory of one Git source: no multiple
+    // sources, source hydrator, or Helm, Kustomize, Jsonnet or plugin settings.
+    drop: [
+      'spec.sources', 'spec.sourceHydrator',
+      'spec.source.helm', 'spec.source.kustomize', 'spec.source.directory', 'spec.source.plugin',
+    ],
+  },
 };
 importTask.exec('rm -rf src/imports');
 // One call per CRD: `cdk8s import` silently ignores every spec after the first.
