@@ -30,13 +30,13 @@ import { dump, load } from 'js-yaml';
 
 const KEPT = ['apiVersion', 'kind', 'metadata', 'spec'];
 
-interface Schema {
+export interface Schema {
   properties?: Record<string, Schema>;
   items?: Schema;
   required?: string[];
 }
 
-interface CrdVersion {
+export interface CrdVersion {
   readonly name: string;
   readonly schema?: { openAPIV3Schema?: Schema };
 }
@@ -66,20 +66,30 @@ function dropPath(root: Schema, path: string, where: string): void {
   }
 }
 
-function reduce(crdFile: string, drops: readonly string[]): unknown {
-  const crd = load(readFileSync(crdFile, 'utf8')) as { spec: { versions: CrdVersion[] } };
+/** The part of a CRD that is reduced. */
+export interface Crd {
+  readonly spec: { readonly versions: CrdVersion[] };
+}
+
+/**
+ * Reduces `crd` in place: every version keeps apiVersion, kind, metadata and spec, without the
+ * property paths in `drops`.
+ *
+ * @param name names the CRD in errors (its file)
+ * @throws Error when a version has no spec, or a path is malformed, missing or required
+ */
+export function reduceCrd(crd: Crd, drops: readonly string[], name: string): void {
   for (const version of crd.spec.versions) {
     const root = version.schema?.openAPIV3Schema;
     const properties = root?.properties;
     if (properties === undefined || properties.spec === undefined) {
-      throw new Error(`${crdFile}: version ${version.name} has no spec in its schema; nothing to import`);
+      throw new Error(`${name}: version ${version.name} has no spec in its schema; nothing to import`);
     }
     for (const key of Object.keys(properties)) {
       if (!KEPT.includes(key)) delete properties[key];
     }
-    for (const path of drops) dropPath(root!, path, `${crdFile}, version ${version.name}`);
+    for (const path of drops) dropPath(root!, path, `${name}, version ${version.name}`);
   }
-  return crd;
 }
 
 function main(args: string[]): number {
@@ -88,7 +98,8 @@ function main(args: string[]): number {
     return 2;
   }
   const [moduleName, crdFile, outdir, ...drops] = args;
-  const crd = reduce(crdFile, drops);
+  const crd = load(readFileSync(crdFile, 'utf8')) as Crd;
+  reduceCrd(crd, drops, crdFile);
   const dir = mkdtempSync(join(tmpdir(), 'import-reduced-'));
   try {
     const reduced = join(dir, basename(crdFile));
@@ -104,4 +115,6 @@ function main(args: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
+}
