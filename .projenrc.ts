@@ -222,6 +222,15 @@ project.addTask('bench:cli', {
   ],
 });
 
+project.addTask('bench:require', {
+  description: "Benchmark `require('cdk8s-kmm-day1')` of the built lib/ against `node -e 0`, with the line counts of src/imports/",
+  steps: [
+    { spawn: 'compile' },
+    { spawn: 'post-compile' },
+    { exec: 'ts-node --project bench/tsconfig.json bench/require.ts', receiveArgs: true },
+  ],
+});
+
 // The real-systemd tier (test/systemd): boots the Day 1 units with systemd as PID 1 in a
 // Debian root under systemd-nspawn. Its own jest config and file suffix (.systemd.ts), so
 // `projen test` never boots containers; root.sh installs the host tools and builds the cached
