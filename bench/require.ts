@@ -5,8 +5,9 @@ import { isAbsolute, join, relative, resolve } from 'path';
 /*
  * What `require('cdk8s-kmm-day1')` costs a consumer: the built package (lib/) is required by its
  * name in a fresh node process, as an app does at the top of main.ts, against a bare `node -e 0`.
- * Each package directory is timed twice over: the wall time of its process, and the time of the
- * require itself, read inside the process (start-up of node not included, so less noisy). All
+ * Each package directory is timed three times over: the wall time of its process, and the time
+ * and the CPU time of the require itself, read inside the process (start-up of node not
+ * included; CPU time is the least disturbed by other jobs on a shared machine). All
  * processes run in rotation, so machine noise hits every series alike; medians ignore outliers.
  *
  * Several package directories may be given, to compare two builds in the same rotation (for
@@ -21,9 +22,10 @@ const PACKAGE = 'cdk8s-kmm-day1';
 export const DEFAULT_RUNS = 21;
 export const MIN_RUNS = 5;
 
-// Prints the milliseconds the require took, and nothing else.
-const PROBE = `const t = process.hrtime.bigint(); require(${JSON.stringify(PACKAGE)}); `
-  + 'process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));';
+// Prints the milliseconds the require took, then the CPU milliseconds it used, and nothing else.
+const PROBE = `const t = process.hrtime.bigint(); const c = process.cpuUsage(); require(${JSON.stringify(PACKAGE)}); `
+  + 'const u = process.cpuUsage(c); '
+  + 'process.stdout.write(`${Number(process.hrtime.bigint() - t) / 1e6} ${(u.user + u.system) / 1e3}`);';
 
 /** Figures of one series of processes. */
 export interface Series {
@@ -31,6 +33,8 @@ export interface Series {
   readonly wallMs: readonly number[];
   /** The require alone, measured in the process; empty for `node -e 0`. */
   readonly requireMs: readonly number[];
+  /** CPU time (user and system) of the require alone: on a busy machine, less noisy than requireMs. */
+  readonly requireCpuMs: readonly number[];
 }
 
 function median(values: readonly number[]): number {
@@ -74,14 +78,20 @@ export function benchRequire(dirs: readonly string[], runs: number = DEFAULT_RUN
     ...dirs.map((dir) => ({ label: `require, ${labelOf(dir)}`, code: PROBE, cwd: dir })),
   ];
   commands.forEach((command) => timeNode(command.code, command.cwd));
-  const series = commands.map((command) => ({ label: command.label, wallMs: [] as number[], requireMs: [] as number[] }));
+  const series = commands.map((command) => ({
+    label: command.label, wallMs: [] as number[], requireMs: [] as number[], requireCpuMs: [] as number[],
+  }));
   for (let i = 0; i < runs; i++) {
     // Rotate which goes first so that none always benefits from the others' warm caches.
     for (let j = 0; j < commands.length; j++) {
       const k = (i + j) % commands.length;
       const { wallMs, stdout } = timeNode(commands[k].code, commands[k].cwd);
       series[k].wallMs.push(wallMs);
-      if (commands[k].code === PROBE) series[k].requireMs.push(Number(stdout));
+      if (commands[k].code === PROBE) {
+        const [elapsed, cpu] = stdout.split(' ').map(Number);
+        series[k].requireMs.push(elapsed);
+        series[k].requireCpuMs.push(cpu);
+      }
     }
   }
   return series;
@@ -120,9 +130,10 @@ function markdownTable(table: readonly string[][]): string[] {
 export function formatRequire(series: readonly Series[], dirs: readonly string[]): string {
   const ms = (values: readonly number[], pick: (v: readonly number[]) => number) => values.length === 0 ? '' : `${pick(values).toFixed(1)} ms`;
   const timing = markdownTable([
-    ['process', 'wall median', 'wall min', 'require median', 'require min'],
+    ['process', 'wall median', 'wall min', 'require median', 'require min', 'require CPU median', 'require CPU min'],
     ...series.map((s) => [s.label, ms(s.wallMs, median), ms(s.wallMs, (v) => Math.min(...v)),
-      ms(s.requireMs, median), ms(s.requireMs, (v) => Math.min(...v))]),
+      ms(s.requireMs, median), ms(s.requireMs, (v) => Math.min(...v)),
+      ms(s.requireCpuMs, median), ms(s.requireCpuMs, (v) => Math.min(...v))]),
   ]);
   const counts = importLineCounts();
   const total = counts.reduce((sum, { lines }) => sum + lines, 0);
