@@ -14,6 +14,9 @@ import { isAbsolute, join, relative, resolve } from 'path';
  * example a copy of lib/ and package.json built from an earlier commit, with a node_modules link
  * to this tree's). The name resolves by the package's self-reference (its `exports`).
  *
+ * Then each generated binding alone: the CPU time of requiring lib/imports/<file> once cdk8s is
+ * loaded, which is what the import-time reduction of the CRDs (projenrc/import-reduced.ts) saves.
+ *
  * Usage: ts-node bench/require.ts [runs] [<package dir>...]   (default: 21 runs, this tree)
  */
 
@@ -111,11 +114,37 @@ export function importLineCounts(root: string = ROOT): Array<{ file: string; lin
   }));
 }
 
-/** Total bytes of the compiled bindings (lib/imports/*.js) of a package directory. */
-function compiledImportBytes(dir: string): number {
-  const imports = join(dir, 'lib', 'imports');
-  if (!existsSync(imports)) return 0;
-  return readdirSync(imports).filter((file) => file.endsWith('.js')).reduce((sum, file) => sum + statSync(join(imports, file)).size, 0);
+/** One compiled binding (lib/imports/<file>) in each package directory, in the order given. */
+export interface BindingCost {
+  readonly file: string;
+  /** Size of the file in each directory; 0 where it is missing. */
+  readonly bytes: readonly number[];
+  /** Median CPU time of requiring it once cdk8s is loaded; undefined where it is missing. */
+  readonly cpuMs: ReadonlyArray<number | undefined>;
+}
+
+/**
+ * What each generated binding costs on its own: the CPU time of requiring lib/imports/<file>
+ * after cdk8s (which every binding requires first), `runs` times in each directory, in rotation.
+ */
+export function bindingCosts(dirs: readonly string[], runs: number): BindingCost[] {
+  const files = [...new Set(dirs.flatMap((dir) => readdirSync(join(dir, 'lib', 'imports')).filter((file) => file.endsWith('.js'))))].sort();
+  return files.map((file) => {
+    const present = dirs.map((dir) => existsSync(join(dir, 'lib', 'imports', file)));
+    const code = `require('cdk8s'); const c = process.cpuUsage(); require('./lib/imports/${file}'); `
+      + 'const u = process.cpuUsage(c); process.stdout.write(String((u.user + u.system) / 1e3));';
+    const samples: number[][] = dirs.map(() => []);
+    for (let i = 0; i < runs; i++) {
+      dirs.forEach((dir, j) => {
+        if (present[j]) samples[j].push(Number(timeNode(code, dir).stdout));
+      });
+    }
+    return {
+      file,
+      bytes: dirs.map((dir, j) => (present[j] ? statSync(join(dir, 'lib', 'imports', file)).size : 0)),
+      cpuMs: samples.map((values, j) => (present[j] ? median(values) : undefined)),
+    };
+  });
 }
 
 /** A Markdown table; the first column left-aligned, the others (figures) right-aligned. */
@@ -126,8 +155,8 @@ function markdownTable(table: readonly string[][]): string[] {
   return [line(table[0]), rule, ...table.slice(1).map(line)];
 }
 
-/** Markdown tables: the timings, then the line counts. */
-export function formatRequire(series: readonly Series[], dirs: readonly string[]): string {
+/** Markdown tables: the timings, the cost of each binding, then the line counts. */
+export function formatRequire(series: readonly Series[], dirs: readonly string[], bindings: readonly BindingCost[]): string {
   const ms = (values: readonly number[], pick: (v: readonly number[]) => number) => values.length === 0 ? '' : `${pick(values).toFixed(1)} ms`;
   const timing = markdownTable([
     ['process', 'wall median', 'wall min', 'require median', 'require min', 'require CPU median', 'require CPU min'],
@@ -135,16 +164,22 @@ export function formatRequire(series: readonly Series[], dirs: readonly string[]
       ms(s.requireMs, median), ms(s.requireMs, (v) => Math.min(...v)),
       ms(s.requireCpuMs, median), ms(s.requireCpuMs, (v) => Math.min(...v))]),
   ]);
+  const perBinding = markdownTable([
+    ['lib/imports/ (bytes, CPU median of the require after cdk8s)', ...dirs.map(labelOf)],
+    ...bindings.map((b) => [b.file, ...b.cpuMs.map((cpu, j) => (cpu === undefined ? '' : `${b.bytes[j]} B, ${cpu.toFixed(1)} ms`))]),
+  ]);
   const counts = importLineCounts();
   const total = counts.reduce((sum, { lines }) => sum + lines, 0);
   const lineCounts = markdownTable([['file (this tree)', 'lines'], ...counts.map(({ file, lines }) => [file, String(lines)]), ['total', String(total)]]);
-  const bytes = dirs.map((dir) => `${labelOf(dir)}: lib/imports/*.js ${compiledImportBytes(dir)} bytes`).join('; ');
-  return [`${series[0].wallMs.length} runs of each, in rotation`, '', ...timing, '', ...lineCounts, '', bytes].join('\n');
+  return [`${series[0].wallMs.length} runs of each, in rotation`, '', ...timing, '', ...perBinding, '', ...lineCounts].join('\n');
 }
 
 if (require.main === module) {
   const args = process.argv.slice(2);
   const runs = args.length > 0 && /^\d+$/.test(args[0]) ? Number(args.shift()) : DEFAULT_RUNS;
   const dirs = args.length === 0 ? [ROOT] : args.map((dir) => resolve(dir));
-  process.stdout.write(`${formatRequire(benchRequire(dirs, runs), dirs)}\n`);
+  const series = benchRequire(dirs, runs);
+  // Fewer runs per binding: seven files per directory, and CPU time varies little.
+  const bindings = bindingCosts(dirs, Math.max(MIN_RUNS, Math.ceil(runs / 2)));
+  process.stdout.write(`${formatRequire(series, dirs, bindings)}\n`);
 }
