@@ -206,7 +206,7 @@ new JsonFile(project, 'bench/tsconfig.json', {
 });
 
 project.addTask('bench', {
-  description: 'Print the benchmark table (CLI start-up, synthesis scale, MachineConfig size); never fails on figures',
+  description: 'Print the benchmark table (CLI start-up, package import time, synthesis scale, MachineConfig size); never fails on figures',
   steps: [
     { spawn: 'compile' },
     { spawn: 'post-compile' },

@@ -7,8 +7,8 @@ import { produceMachineConfig } from '../lib';
 import { REFERENCE_OPTIONS } from '../test/util/reference';
 
 /*
- * The benchmark table of docs/benchmarks.md: CLI start-up, synthesis at fleet scale and the
- * size of the reference MachineConfig. Figures are reported with a verdict against the
+ * The benchmark table of docs/benchmarks.md: CLI start-up, the import time of the package,
+ * synthesis at fleet scale and the size of the reference MachineConfig. Figures are reported with a verdict against the
  * targets, never turned into a failure: a shared or slow machine must not break the build,
  * and a regression shows up in the table that docs/benchmarks.md keeps.
  */
