@@ -1,12 +1,14 @@
 import { availableParallelism, cpus, loadavg } from 'os';
+import { join } from 'path';
 import { AIM_RATIO, benchCliStartup, CliStartupFigures, DEFAULT_RUNS, TARGET_RATIO } from './cli';
+import { benchRequire, importLineCounts } from './require';
 import { AIM_SECONDS, benchSynth, LARGE, SMALL, SynthFigures, TARGET_GROWTH, TARGET_SECONDS } from './synth';
 import { produceMachineConfig } from '../lib';
 import { REFERENCE_OPTIONS } from '../test/util/reference';
 
 /*
- * The benchmark table of docs/benchmarks.md: CLI start-up, synthesis at fleet scale and the
- * size of the reference MachineConfig. Figures are reported with a verdict against the
+ * The benchmark table of docs/benchmarks.md: CLI start-up, the import time of the package,
+ * synthesis at fleet scale and the size of the reference MachineConfig. Figures are reported with a verdict against the
  * targets, never turned into a failure: a shared or slow machine must not break the build,
  * and a regression shows up in the table that docs/benchmarks.md keeps.
  */
@@ -55,6 +57,24 @@ function cliRows(figures: CliStartupFigures): Row[] {
   ];
 }
 
+/** The package's import time in a fresh process (bench/require.ts), and the size of the bindings it loads. */
+function requireRows(): Row[] {
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
+  const [, series] = benchRequire([join(__dirname, '..')]);
+  const sorted = [...series.requireMs].sort((a, b) => a - b);
+  const lines = importLineCounts().reduce((sum, { lines: n }) => sum + n, 0);
+  return [
+    {
+      measure: `require('cdk8s-kmm-day1') in a fresh process, the require alone (median of ${sorted.length})`,
+      figure: ms(sorted[Math.floor(sorted.length / 2)]),
+      spread: range(sorted, ms),
+      target: '',
+      verdict: '',
+    },
+    { measure: 'generated bindings (src/imports/*.ts)', figure: `${lines} lines`, spread: '', target: '', verdict: '' },
+  ];
+}
+
 function synthRow(figures: SynthFigures, target: boolean): Row {
   return {
     measure: `synth ${figures.modules} modules / ${figures.pools} pools, ${figures.layout} (${figures.objects} objects, median of ${figures.runs})`,
@@ -76,7 +96,7 @@ function table(rows: Row[]): string {
 function main(): void {
   const started = Date.now();
   const load = loadavg().map((n) => n.toFixed(2)).join(' ');
-  const rows: Row[] = [...cliRows(benchCliStartup(DEFAULT_RUNS))];
+  const rows: Row[] = [...cliRows(benchCliStartup(DEFAULT_RUNS)), ...requireRows()];
 
   const small = benchSynth(SMALL, 9);
   const large = benchSynth(LARGE, 5);
