@@ -7,10 +7,11 @@ import {
 import { tmpdir } from 'os';
 import { delimiter, dirname, join } from 'path';
 import {
-  bootScripts, PREPULL_ARGUMENT, PULL_SCRIPT_PATH, PULL_UNIT_SUFFIX, pullUnit, REPLACE_SCRIPT_PATH, REPLACE_UNIT_SUFFIX, replaceUnit, WAIT_SCRIPT_PATH,
+  bootScripts, PREPULL_ARGUMENT, PULL_SCRIPT_PATH, PULL_UNIT_SUFFIX, pullUnit, REPLACE_SCRIPT_PATH, REPLACE_UNIT_SUFFIX, replaceUnit,
+  WAIT_SCRIPT_PATH,
 } from '../../src/boot';
 import { resolveMachineConfigOptions, ResolvedMachineConfigOptions as ValidatedMachineConfigOptions } from '../../src/machine-config';
-import { ProduceMachineConfigOptions } from '../../src/validation';
+import { kernelReleaseTag, ProduceMachineConfigOptions } from '../../src/validation';
 import {
   directives, expandSpecifiers, extractWords, parseUnitFile, serviceEnvironment, UnitFile,
 } from '../util/systemd';
@@ -98,17 +99,9 @@ export function moduleOptions(overrides: Partial<ProduceMachineConfigOptions> = 
   });
 }
 
-/**
- * KMM's `${KERNEL_FULL_VERSION}` for a kernel release: one trailing `+` removed, every
- * character outside [A-Za-z0-9._-] replaced by `_`.
- */
-export function kernelTag(release: string): string {
-  return release.replace(/\+$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
 /** The module image reference a node running `kernel` uses. */
 export function moduleImage(options: { readonly kernelModuleImage: string }, kernel = KERNEL): string {
-  return `${options.kernelModuleImage}:${kernelTag(kernel)}`;
+  return `${options.kernelModuleImage}:${kernelReleaseTag(kernel)}`;
 }
 
 /** What a module image is made of: enough of a Day 1 option set or a BootModuleConfig spec. */

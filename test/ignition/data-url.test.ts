@@ -1,5 +1,5 @@
 import { gzipSync } from 'zlib';
-import { dataUrl, decodeDataUrl, decodeDataUrlBytes } from '../../src/ignition';
+import { dataUrl, DataUrlOptions, decodeDataUrl, decodeDataUrlBytes } from '../../src/ignition';
 
 /*
  * The data-URL codec: what the generator writes, and whatever other writers of a pool
@@ -29,13 +29,13 @@ describe('dataUrl', () => {
     expect(dataUrl('zipped\n', { compression: 'gzip' })).toMatch(/^data:;base64,H4sI/);
   });
 
-  test.each([
+  test.each<[string, string | Buffer, DataUrlOptions]>([
     ['text, base64', 'hé\n\u{1F600}', {}],
-    ['text, percent', 'hé\n\u{1F600} 100%', { encoding: 'percent' as const }],
+    ['text, percent', 'hé\n\u{1F600} 100%', { encoding: 'percent' }],
     ['bytes that are not UTF-8, base64', NOT_UTF8, {}],
-    ['bytes that are not UTF-8, percent', NOT_UTF8, { encoding: 'percent' as const }],
-    ['bytes, gzip, base64', NOT_UTF8, { compression: 'gzip' as const }],
-    ['bytes, gzip, percent', NOT_UTF8, { compression: 'gzip' as const, encoding: 'percent' as const }],
+    ['bytes that are not UTF-8, percent', NOT_UTF8, { encoding: 'percent' }],
+    ['bytes, gzip, base64', NOT_UTF8, { compression: 'gzip' }],
+    ['bytes, gzip, percent', NOT_UTF8, { compression: 'gzip', encoding: 'percent' }],
   ])('%s: decodes to the same bytes, here and by the WHATWG reading', async (_, contents, options) => {
     const url = dataUrl(contents, options);
     const bytes = typeof contents === 'string' ? Buffer.from(contents, 'utf8') : contents;
