@@ -102,8 +102,10 @@ project.package.addField('exports', {
   './package.json': './package.json',
 });
 
-// The boot scripts are real files read at run time next to the compiled code.
-project.postCompileTask.prependExec('mkdir -p lib/boot && cp src/boot/*.sh lib/boot/ && chmod 0755 lib/boot/*.sh');
+// The boot scripts and their shared fragments are real files, assembled at run time next to
+// the compiled code (src/boot/scripts.ts); the fragments directory is copied afresh.
+project.postCompileTask.prependExec('rm -rf lib/boot/fragments && mkdir -p lib/boot/fragments && cp src/boot/*.sh lib/boot/ '
+  + '&& cp src/boot/fragments/*.sh lib/boot/fragments/ && chmod 0755 lib/boot/*.sh && chmod 0644 lib/boot/fragments/*.sh');
 
 // L1 bindings from the real CRDs; regenerated on demand, committed, never edited by hand.
 // cdk8s import names its output after the API group, so two CRDs of one group (MachineConfig

@@ -18,7 +18,7 @@ describe('the npm package', () => {
     }
   });
 
-  test('packs the compiled code, the boot scripts, the CLI and the bundled js-yaml', () => {
+  test('packs the compiled code, the boot scripts and their fragments, the CLI and the bundled js-yaml', () => {
     const result = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     expect(result.status).toBe(0);
     const files: string[] = JSON.parse(result.stdout)[0].files.map((f: { path: string }) => f.path);
@@ -35,6 +35,10 @@ describe('the npm package', () => {
       '.jsii',
     ]) {
       expect(files).toContain(expected);
+    }
+    // The scripts are assembled at run time: every fragment they name must travel too.
+    for (const fragment of readdirSync(join(ROOT, 'src', 'boot', 'fragments'))) {
+      expect(files).toContain(`lib/boot/fragments/${fragment}`);
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('examples/'))).toEqual([]);
   });

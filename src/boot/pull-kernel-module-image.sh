@@ -38,8 +38,7 @@
 #   path (empty; for tests).
 set -euo pipefail
 
-script_interface=3
-root="${KMM_DAY1_ROOT:-}"
+# @fragment settings
 mode=pull
 if (($# > 0)); then
   if [[ $# -eq 1 && "$1" == --next-kernel ]]; then
@@ -70,37 +69,16 @@ kmm_budget=900
 dispatcher_wait=120
 margin=30
 
-log() {
-  printf '%s\n' "$*"
-}
+# @fragment log
 
 # Bash evaluates names inside arithmetic, so a non-number here could run code as root.
 for setting in pull_attempts pull_timeout retry_delay max_reboots reboot_wait reboot_interval \
   prepull_deadline prepull_timeout prepull_attempts prepull_retry_delay; do
-  if [[ ! "${!setting}" =~ ^[1-9][0-9]{0,5}$ ]]; then
-    printf '%s must be a positive integer, got %q\n' "${setting}" "${!setting}" >&2
-    exit 2
-  fi
+  # @fragment positive-integer
 done
 
 if [[ -n "${KMM_DAY1_INTERFACE:-}" ]]; then
-  if [[ ! "${KMM_DAY1_INTERFACE}" =~ ^[1-9][0-9]{0,5}$ ]]; then
-    printf 'KMM_DAY1_INTERFACE must be a positive integer, got %q\n' "${KMM_DAY1_INTERFACE}" >&2
-    exit 2
-  fi
-  interface="${KMM_DAY1_INTERFACE}"
-  if ((interface > script_interface)); then
-    log "the unit speaks interface ${interface}; this script knows interfaces up to ${script_interface} and reads the unit as ${script_interface} (later interfaces only add variables)"
-    interface="${script_interface}"
-  fi
-elif [[ -n "${MACHINE_CONFIG_NAME:-}" ]]; then
-  interface=1
-else
-  interface=kmm
-fi
-
-: "${KERNEL_MODULE_IMAGE:?is not set by the unit}"
-: "${WORKER_IMAGE:?is not set by the unit}"
+  # @fragment interface (KMM_DAY1_INTERFACE checked and capped, else 1 or kmm; ends this if; both images required)
 if [[ "${interface}" == kmm ]]; then
   image_hash="$(printf '%s' "${KERNEL_MODULE_IMAGE}" | sha256sum)"
   id="kmm-image-${image_hash:0:16}"

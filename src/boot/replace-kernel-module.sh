@@ -42,12 +42,9 @@
 # [A-Za-z0-9._-] as "_". The normal case takes seconds, inside the kmm units' TimeoutSec=60.
 set -euo pipefail
 
-script_interface=3
-root="${KMM_DAY1_ROOT:-}"
+# @fragment settings
 
-log() {
-  printf '%s\n' "$*"
-}
+# @fragment log
 
 # KMM's character rule, written out: a range such as A-Z follows the locale's collation order.
 sanitize() {
@@ -56,23 +53,7 @@ sanitize() {
 
 if [[ -n "${KMM_DAY1_INTERFACE:-}" ]]; then
   # Bash evaluates names inside arithmetic, so a non-number here could run code as root.
-  if [[ ! "${KMM_DAY1_INTERFACE}" =~ ^[1-9][0-9]{0,5}$ ]]; then
-    printf 'KMM_DAY1_INTERFACE must be a positive integer, got %q\n' "${KMM_DAY1_INTERFACE}" >&2
-    exit 2
-  fi
-  interface="${KMM_DAY1_INTERFACE}"
-  if ((interface > script_interface)); then
-    log "the unit speaks interface ${interface}; this script knows interfaces up to ${script_interface} and reads the unit as ${script_interface} (later interfaces only add variables)"
-    interface="${script_interface}"
-  fi
-elif [[ -n "${MACHINE_CONFIG_NAME:-}" ]]; then
-  interface=1
-else
-  interface=kmm
-fi
-
-: "${KERNEL_MODULE_IMAGE:?is not set by the unit}"
-: "${WORKER_IMAGE:?is not set by the unit}"
+  # @fragment interface (KMM_DAY1_INTERFACE checked and capped, else 1 or kmm; ends this if; both images required)
 module_parameters=()
 if [[ "${interface}" == kmm ]]; then
   : "${KERNEL_MODULE:?is not set by the unit (nor MACHINE_CONFIG_NAME, so the units are those of the KMM operator)}"

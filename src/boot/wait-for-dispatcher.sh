@@ -15,15 +15,10 @@ unit=NetworkManager-dispatcher.service
 
 # Bash evaluates names inside arithmetic, so a non-number here could run code as root.
 for setting in timeout_seconds interval; do
-  if [[ ! "${!setting}" =~ ^[1-9][0-9]{0,5}$ ]]; then
-    printf '%s must be a positive integer, got %q\n' "${setting}" "${!setting}" >&2
-    exit 2
-  fi
+  # @fragment positive-integer
 done
 
-log() {
-  printf '%s\n' "$*"
-}
+# @fragment log
 
 # Counting polls instead of reading the clock keeps the bound exact however long each poll takes.
 max_polls=$(((timeout_seconds + interval - 1) / interval))

@@ -1,4 +1,6 @@
-export { dataUrl, decodeDataUrl, IGNITION_VERSION, ignitionConfig, rootOwnedFile } from './model';
+export { dataUrl, decodeDataUrl, decodeDataUrlBytes } from './data-url';
+export type { DataUrlOptions } from './data-url';
+export { IGNITION_VERSION, ignitionConfig, rootOwnedFile } from './model';
 export type {
   IgnitionConfig,
   IgnitionFile,

@@ -1,3 +1,5 @@
+import { dataUrl } from './data-url';
+
 /*
  * The subset of the Ignition 3.2.0 config that a Day 1 MachineConfig uses. Field names are
  * Ignition's own; objects are built with a fixed key order so serialisation is deterministic.
@@ -81,20 +83,6 @@ export interface IgnitionConfig {
   readonly storage: IgnitionStorage;
   /** systemd units. */
   readonly systemd: IgnitionSystemd;
-}
-
-/** RFC 2397 data URL with the bytes base64-encoded, as Ignition reads `contents.source`. */
-export function dataUrl(contents: string): string {
-  return `data:text/plain;charset=utf-8;base64,${Buffer.from(contents, 'utf8').toString('base64')}`;
-}
-
-/** Decodes what `dataUrl` produced. */
-export function decodeDataUrl(source: string): string {
-  const match = /^data:[^,]*;base64,(.*)$/s.exec(source);
-  if (!match) {
-    throw new Error(`not a base64 data URL: ${source.slice(0, 40)}`);
-  }
-  return Buffer.from(match[1], 'base64').toString('utf8');
 }
 
 /** A root-owned file with the given permission bits. */

@@ -1,7 +1,7 @@
-import { gunzipSync } from 'zlib';
 import { bootScriptFiles } from './generator';
 import { ROLE_LABEL, sortInMergeOrder, WORKER_ROLE } from './topology';
 import { CRIO_WIPE_UNIT, PULL_UNIT_SUFFIX, REPLACE_UNIT_SUFFIX, SCRIPT_PATHS } from '../boot';
+import { decodeDataUrl } from '../ignition';
 import { checkLabelValue, checkNonEmptyString, Day1ValidationError, optionalOfType, requireObject } from '../validation';
 
 /*
@@ -235,40 +235,6 @@ function parse(machineConfig: unknown, i: number): Parsed {
   return { name, role, files, units };
 }
 
-/** Percent-decoding to bytes: a `data:,` URL may encode any byte, not only UTF-8 text. */
-function percentDecode(text: string): Buffer {
-  if (!text.includes('%')) return Buffer.from(text, 'utf8');
-  const chunks: Buffer[] = [];
-  const escape = /%([0-9A-Fa-f]{2})/g;
-  let last = 0;
-  for (let match = escape.exec(text); match !== null; match = escape.exec(text)) {
-    chunks.push(Buffer.from(text.slice(last, match.index), 'utf8'), Buffer.from([parseInt(match[1], 16)]));
-    last = match.index + 3;
-  }
-  chunks.push(Buffer.from(text.slice(last), 'utf8'));
-  return Buffer.concat(chunks);
-}
-
-/** The text of an RFC 2397 data URL (base64 or percent-encoded), or undefined for anything else. */
-function decodeSource(source: string, compression: string | undefined): string | undefined {
-  if (!/^data:/i.test(source)) return undefined;
-  const comma = source.indexOf(',');
-  if (comma < 0) return undefined;
-  const meta = source.slice(5, comma);
-  const data = source.slice(comma + 1);
-  let bytes = /;base64$/i.test(meta) ? Buffer.from(data, 'base64') : percentDecode(data);
-  if (compression === 'gzip') {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch {
-      return undefined;
-    }
-  } else if (compression !== undefined && compression !== '') {
-    return undefined;
-  }
-  return bytes.toString('utf8');
-}
-
 interface KnownScripts {
   readonly byPath: ReadonlyMap<string, string>;
   readonly bySource: ReadonlyMap<string, { readonly path: string; readonly contents: string }>;
@@ -301,7 +267,7 @@ class Sources {
       if (known !== undefined) return known.contents;
     }
     const key = plain ? source : `${compression}\0${source}`;
-    if (!this.decoded.has(key)) this.decoded.set(key, decodeSource(source, compression));
+    if (!this.decoded.has(key)) this.decoded.set(key, decodeDataUrl(source, compression));
     return this.decoded.get(key);
   }
 

@@ -2,10 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { load } from 'js-yaml';
 import {
-  Call, FakeNode, KERNEL, kernelTag, PoolBootOptions, PoolBootResult, UnitRun, WORKER_IMAGE,
+  Call, FakeNode, KERNEL, PoolBootOptions, PoolBootResult, UnitRun, WORKER_IMAGE,
 } from './harness';
 import { REPLACE_SCRIPT_PATH } from '../../src/boot';
 import { MachineConfigConflictKind, mergeMachineConfigs, MergedMachineConfigs, produceMachineConfig } from '../../src/machine-config';
+import { kernelReleaseTag } from '../../src/validation';
 import { KMM_OPERATOR_IMAGE_FILE, KMM_OPERATOR_WORKER_CONFIG, kmmOperatorMachineConfig } from '../util/kmm-operator';
 
 /*
@@ -98,7 +99,7 @@ function merge(pool: readonly Member[]): MergedMachineConfigs {
 
 const replaceUnitOf = (member: Member) => `${member.name}-replace-kernel-module.service`;
 const pullUnitOf = (member: Member) => `${member.name}-pull-kernel-module-image.service`;
-const moduleImageOf = (module: Module, kernel = KERNEL) => `${module.kernelModuleImage}:${kernelTag(kernel)}`;
+const moduleImageOf = (module: Module, kernel = KERNEL) => `${module.kernelModuleImage}:${kernelReleaseTag(kernel)}`;
 
 /**
  * A node of the pool with every image published and the pull secret in place. With a
@@ -368,7 +369,7 @@ test('a 64k-page arm64 kernel (uname -r ...aarch64+64k): every unit pulls and lo
   const ours: Member = { name: '99-oot-nic-kmm-day1-sfc', writer: 'ours', module: SFC };
   const pool = [operator, ours];
   const node = poolNode(pool, AARCH64_64K);
-  expect(kernelTag(AARCH64_64K)).toBe('5.14.0-427.13.1.el9_4.aarch64_64k');
+  expect(kernelReleaseTag(AARCH64_64K)).toBe('5.14.0-427.13.1.el9_4.aarch64_64k');
 
   const settled = await bootUntilSettled(node, merge(pool));
 

@@ -6,15 +6,18 @@ import {
 } from 'fs';
 import { tmpdir } from 'os';
 import { delimiter, dirname, join } from 'path';
-import { PREPULL_ARGUMENT, PULL_UNIT_SUFFIX, pullUnit, REPLACE_UNIT_SUFFIX, replaceUnit } from '../../src/boot';
+import {
+  bootScripts, PREPULL_ARGUMENT, PULL_SCRIPT_PATH, PULL_UNIT_SUFFIX, pullUnit, REPLACE_SCRIPT_PATH, REPLACE_UNIT_SUFFIX, replaceUnit,
+  WAIT_SCRIPT_PATH,
+} from '../../src/boot';
 import { resolveMachineConfigOptions, ResolvedMachineConfigOptions as ValidatedMachineConfigOptions } from '../../src/machine-config';
-import { ProduceMachineConfigOptions } from '../../src/validation';
+import { kernelReleaseTag, ProduceMachineConfigOptions } from '../../src/validation';
 import {
   directives, expandSpecifiers, extractWords, parseUnitFile, serviceEnvironment, UnitFile,
 } from '../util/systemd';
 
 /*
- * A node for the boot scripts: each script runs under bash exactly as it is in src/boot,
+ * A node for the boot scripts: each script runs under bash exactly as the node gets it,
  * with the environment its generated unit gives it, against fake podman, uname, systemctl,
  * reboot, sync and sleep (test/boot/fakes/fakebin.sh), and with every host path under a
  * temporary root (KMM_DAY1_ROOT). Besides the fakes, PATH holds only the few real tools the
@@ -22,17 +25,35 @@ import {
  * Everything the fakes know lives in files, so running scripts one after another on the
  * same FakeNode is a sequence of boots.
  *
- * Two ways to boot: `run`/`boot` run our scripts from src/boot with the environment of units
+ * Two ways to boot: `run`/`boot` run our scripts with the environment of units
  * generated here (one script, or the modules' units one after another); `bootPool` boots a
  * whole merged pool as the node would see it (see there).
  */
 
-export const SRC_BOOT = join(__dirname, '..', '..', 'src', 'boot');
-export const SCRIPTS = {
-  replace: join(SRC_BOOT, 'replace-kernel-module.sh'),
-  pull: join(SRC_BOOT, 'pull-kernel-module-image.sh'),
-  wait: join(SRC_BOOT, 'wait-for-dispatcher.sh'),
-} as const;
+/**
+ * The scripts as the node gets them (fragments inlined), as files bash can run. They are
+ * written once per content under node_modules/.cache, each by rename, so that parallel test
+ * workers share them without a race and nothing is left in the system's temporary directory.
+ */
+function installedScripts(): Record<'replace' | 'pull' | 'wait', string> {
+  const scripts = bootScripts();
+  const hash = createHash('sha256');
+  for (const script of scripts) hash.update(`${script.path}\0${script.contents}\0`);
+  const dir = join(__dirname, '..', '..', 'node_modules', '.cache', 'kmm-day1-boot-scripts', hash.digest('hex').slice(0, 16));
+  mkdirSync(dir, { recursive: true });
+  const file = (path: string) => {
+    const target = join(dir, path.slice(path.lastIndexOf('/') + 1));
+    if (!existsSync(target)) {
+      const partial = `${target}.${process.pid}`;
+      writeFileSync(partial, scripts.find((script) => script.path === path)!.contents, { mode: 0o755 });
+      renameSync(partial, target);
+    }
+    return target;
+  };
+  return { replace: file(REPLACE_SCRIPT_PATH), pull: file(PULL_SCRIPT_PATH), wait: file(WAIT_SCRIPT_PATH) };
+}
+
+export const SCRIPTS = installedScripts();
 export type ScriptName = keyof typeof SCRIPTS;
 
 const FAKEBIN = join(__dirname, 'fakes', 'fakebin.sh');
@@ -78,17 +99,9 @@ export function moduleOptions(overrides: Partial<ProduceMachineConfigOptions> = 
   });
 }
 
-/**
- * KMM's `${KERNEL_FULL_VERSION}` for a kernel release: one trailing `+` removed, every
- * character outside [A-Za-z0-9._-] replaced by `_`.
- */
-export function kernelTag(release: string): string {
-  return release.replace(/\+$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
 /** The module image reference a node running `kernel` uses. */
 export function moduleImage(options: { readonly kernelModuleImage: string }, kernel = KERNEL): string {
-  return `${options.kernelModuleImage}:${kernelTag(kernel)}`;
+  return `${options.kernelModuleImage}:${kernelReleaseTag(kernel)}`;
 }
 
 /** What a module image is made of: enough of a Day 1 option set or a BootModuleConfig spec. */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { load } from 'js-yaml';
-import { FakeNode, KERNEL, kernelTag, NEXT_KERNEL, PoolBootResult, UnitRun, WORKER_IMAGE } from './harness';
+import { FakeNode, KERNEL, NEXT_KERNEL, PoolBootResult, UnitRun, WORKER_IMAGE } from './harness';
 import { mergeMachineConfigs, MergedMachineConfigs, produceMachineConfig } from '../../src/machine-config';
+import { kernelReleaseTag } from '../../src/validation';
 import { kmmOperatorMachineConfig } from '../util/kmm-operator';
 
 /*
@@ -74,7 +75,7 @@ function machineConfig(member: Member, pool: readonly Member[]): any {
   return load(readFileSync(join(FIXTURES, writer, `${name}.yaml`), 'utf8'));
 }
 
-const imageOf = (member: Member, kernel: string) => `${member.kernelModuleImage}:${kernelTag(kernel)}`;
+const imageOf = (member: Member, kernel: string) => `${member.kernelModuleImage}:${kernelReleaseTag(kernel)}`;
 
 /** Boots until a boot needs no reboot. */
 async function settle(node: FakeNode, merged: MergedMachineConfigs): Promise<PoolBootResult> {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'fs';
-import { join } from 'path';
 import {
-  FakeNode, KERNEL, moduleImage, moduleOptions, NEXT_KERNEL, pullCalls, rebootCalls, RunResult, SRC_BOOT, WORKER_IMAGE,
+  FakeNode, KERNEL, moduleImage, moduleOptions, NEXT_KERNEL, pullCalls, rebootCalls, RunResult, SCRIPTS, WORKER_IMAGE,
 } from './harness';
 import { PREPULL_TIMEOUT_SECONDS } from '../../src/boot';
 
@@ -194,7 +193,7 @@ describe('at shutdown (ExecStop: pull-kernel-module-image.sh --next-kernel)', ()
   });
 
   test('the default bounds keep the whole run inside the unit\'s TimeoutStopSec', () => {
-    const script = readFileSync(join(SRC_BOOT, 'pull-kernel-module-image.sh'), 'utf8');
+    const script = readFileSync(SCRIPTS.pull, 'utf8');
     const setting = (name: string) => Number(new RegExp(`^${name}="\\$\\{KMM_DAY1_[A-Z_]+:-([0-9]+)\\}"$`, 'm').exec(script)![1]);
     const killAfter = Number(/^kill_after=([0-9]+)$/m.exec(script)![1]);
     // The last attempt gets SIGKILL at the deadline at the latest; what follows is one podman image exists and a log line.

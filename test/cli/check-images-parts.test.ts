@@ -1,9 +1,10 @@
 import { spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { gzipSync } from 'zlib';
 import { CLI, loadedModules, ROOT, runCli } from './run-cli';
+import { bootScripts, PULL_SCRIPT_PATH, REPLACE_SCRIPT_PATH } from '../../src/boot/scripts';
 import { environmentAssignment } from '../../src/boot/systemd';
 import { checkImagesUsage, DEFAULT_TIMEOUT_SECONDS, parseCheckImagesArguments } from '../../src/cli/check-images/arguments';
 import { checkImages } from '../../src/cli/check-images/command';
@@ -359,21 +360,29 @@ describe('readModules: units written as files (hand-written Butane)', () => {
 });
 
 describe('the tag rule is the one the node runs', () => {
-  // The replace script's own lines (its sanitize function and the kernel_tag assignment), run by
-  // bash: check-images must ask for exactly the tag the node will pull.
-  const script = readFileSync(join(ROOT, 'src', 'boot', 'replace-kernel-module.sh'), 'utf8');
-  const sanitize = /^sanitize\(\) \{\n[\s\S]*?\n\}\n/m.exec(script)?.[0];
-  const assignment = /^kernel_tag=.*$/m.exec(script)?.[0];
+  // The scripts' own lines, run by bash: the replace script's sanitize function and kernel_tag
+  // assignment, the pull script's tag_of function. check-images must ask for exactly the tag
+  // the node will pull, and both scripts must agree on it.
+  const script = (path: string) => bootScripts().find((file) => file.path === path)!.contents;
+  const replace = script(REPLACE_SCRIPT_PATH);
+  const sanitize = /^sanitize\(\) \{\n[\s\S]*?\n\}\n/m.exec(replace)?.[0];
+  const assignment = /^kernel_tag=.*$/m.exec(replace)?.[0];
+  const tagOf = /^tag_of\(\) \{\n[\s\S]*?\n\}\n/m.exec(script(PULL_SCRIPT_PATH))?.[0];
+
+  /** What `program` prints for kernel release `release` under bash. */
+  function bash(program: string, release: string): string {
+    // stdin not a socket: bash would read ~/.bashrc when it thinks a remote shell daemon started it.
+    const result = spawnSync('bash', ['--norc', '--noprofile', '-c', program, 'bash', release],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C.UTF-8', PATH: process.env.PATH } });
+    expect(result.stderr).toBe('');
+    return result.stdout;
+  }
 
   test.each([
-    '5.14.0-284.59.1.el9_2.x86_64', '5.14.0-427.el9.aarch64+64k', '6.1.0++', '6.1.0+rt', 'a b\tc', 'ü-é/ß~x', '6.1-\u{1F600}+', '5.14.0-rt+x+', '',
+    '5.14.0-284.59.1.el9_2.x86_64', '5.14.0-427.el9.aarch64+64k', '6.1.0+', '6.1.0++', '6.1.0+rt', 'a b\tc', 'ü-é/ß~x', '6.1-\u{1F600}+', '5.14.0-rt+x+', '',
   ])('%j', (release) => {
-    expect(sanitize).toBeDefined();
-    expect(assignment).toBeDefined();
-    // stdin not a socket: bash would read ~/.bashrc when it thinks a remote shell daemon started it.
-    const bash = spawnSync('bash', ['--norc', '--noprofile', '-c', `${sanitize}kernel_release="$1"\n${assignment}\nprintf '%s' "\${kernel_tag}"`, 'bash', release],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C.UTF-8', PATH: process.env.PATH } });
-    expect(bash.stderr).toBe('');
-    expect(kernelReleaseTag(release)).toBe(bash.stdout);
+    expect([sanitize, assignment, tagOf].map((found) => found !== undefined)).toEqual([true, true, true]);
+    expect(bash(`${sanitize}kernel_release="$1"\n${assignment}\nprintf '%s' "\${kernel_tag}"`, release)).toBe(kernelReleaseTag(release));
+    expect(bash(`${tagOf}tag_of "$1"\nprintf '%s' "\${REPLY}"`, release)).toBe(kernelReleaseTag(release));
   });
 });

@@ -110,6 +110,7 @@ for (const [group, cases] of Object.entries({
   'produceMachineConfig': CASES.produce,
   'constructs': CASES.constructs,
   'systemd quoting': CASES.systemd,
+  'data URLs': CASES.dataUrl,
 })) {
   describe(group, () => {
     for (const c of cases) {

@@ -6,18 +6,15 @@ import {
   expectReplaceBeforeNetworkPre,
 } from './assert';
 import { ImageBuilder } from './images';
+import { day1At, ICE, scriptMachineConfig, SFC, withUnitEdited } from './machine-configs';
 import { systemctlRoot } from './pool';
 import { downRegistry, kubeletAuthfile, Registry, startRegistry, startSilentRegistry } from './registry';
-import { EXIT_REBOOT, kernelTag, moduleImage, NODE_KERNEL, scenario, TIER_AVAILABLE, TierNode, timestamp } from './tier';
+import { EXIT_REBOOT, moduleImage, NODE_KERNEL, scenario, TIER_AVAILABLE, TierNode, timestamp } from './tier';
 import {
-  bootScripts, CRIO_WIPE_UNIT, pullUnitName, REPLACE_SCRIPT_PATH, replaceUnitName, SCRIPT_MODE, WAIT_SCRIPT_PATH,
+  bootScripts, CRIO_WIPE_UNIT, pullUnitName, REPLACE_SCRIPT_PATH, replaceUnitName, WAIT_SCRIPT_PATH,
 } from '../../src/boot';
-import { ignitionConfig, rootOwnedFile } from '../../src/ignition';
-import {
-  MACHINE_CONFIG_API_VERSION, MACHINE_CONFIG_KIND, machineConfigFromResolved, MachineConfigManifest, MergedMachineConfigs,
-  resolveMachineConfigOptions, ResolvedMachineConfigOptions, ROLE_LABEL,
-} from '../../src/machine-config';
-import { ProduceMachineConfigOptions } from '../../src/validation';
+import { machineConfigFromResolved, MachineConfigManifest, MergedMachineConfigs, ResolvedMachineConfigOptions } from '../../src/machine-config';
+import { kernelReleaseTag, ProduceMachineConfigOptions } from '../../src/validation';
 import { kmmOperatorMachineConfig } from '../util/kmm-operator';
 import { withShellcheck } from '../util/oracles';
 
@@ -35,7 +32,7 @@ const registry: Registry | undefined = TIER_AVAILABLE ? startRegistry() : undefi
 /** Where the images live; a placeholder that no test reaches when the tier cannot run. */
 const HOST = registry?.host ?? '127.0.0.1:1';
 const WORKER_IMAGE = `${HOST}/kmm/worker:latest`;
-const TAG = kernelTag(NODE_KERNEL);
+const TAG = kernelReleaseTag(NODE_KERNEL);
 const builder = TIER_AVAILABLE ? new ImageBuilder() : undefined;
 
 beforeAll(() => {
@@ -59,20 +56,7 @@ afterAll(() => {
   builder?.cleanup();
 });
 
-function day1(overrides: Partial<ProduceMachineConfigOptions> = {}): ResolvedMachineConfigOptions {
-  return resolveMachineConfigOptions({
-    machineConfigName: ICE,
-    machineConfigPoolRef: 'worker',
-    kernelModuleImage: `${HOST}/example/ice-driver`,
-    kernelModuleName: 'ice',
-    inTreeModulesToRemove: ['ice'],
-    workerImage: WORKER_IMAGE,
-    ...overrides,
-  });
-}
-
-const ICE = '99-worker-kmm-day1-ice';
-const SFC = '99-worker-kmm-day1-sfc';
+const day1 = (overrides: Partial<ProduceMachineConfigOptions> = {}) => day1At(HOST, overrides);
 const ice = day1();
 const sfcSettings: Partial<ProduceMachineConfigOptions> = {
   machineConfigName: SFC,
@@ -88,28 +72,6 @@ const sfcPeered = day1({ ...sfcSettings, peerMachineConfigNames: [ICE] });
 
 function machineConfig(options: ResolvedMachineConfigOptions): MachineConfigManifest {
   return machineConfigFromResolved(options);
-}
-
-/** A MachineConfig of the worker role that writes one script. */
-function fileMachineConfig(name: string, path: string, contents: string): MachineConfigManifest {
-  return {
-    apiVersion: MACHINE_CONFIG_API_VERSION,
-    kind: MACHINE_CONFIG_KIND,
-    metadata: { name, labels: { [ROLE_LABEL]: 'worker' } },
-    spec: { config: ignitionConfig([rootOwnedFile(path, contents, SCRIPT_MODE)], []) },
-  };
-}
-
-/** A copy of `mc` whose unit `name` has `edit` applied to its contents; fails when the edit changes nothing. */
-function withUnitEdited(mc: MachineConfigManifest, name: string, edit: (contents: string) => string): MachineConfigManifest {
-  const copy = JSON.parse(JSON.stringify(mc)) as MachineConfigManifest;
-  const unit = copy.spec.config.systemd.units.find((u) => u.name === name);
-  const edited = edit(unit?.contents ?? '');
-  if (unit === undefined || edited === unit.contents) {
-    throw new Error(`the edit of ${name} changed nothing`);
-  }
-  (unit as { contents?: string }).contents = edited;
-  return copy;
 }
 
 /** Every boot of the node: systemd found no process left behind by a unit. */
@@ -176,7 +138,7 @@ scenario('steady state: images in local storage, loaded before network-pre, noth
 
 /** Boots a node whose only module's images live at `endpoint`, until it powers off (one boot expected). */
 function unreachableNode(name: string, host: string): [TierNode, ResolvedMachineConfigOptions] {
-  const options = day1({ kernelModuleImage: `${host}/example/ice-driver`, workerImage: `${host}/kmm/worker:latest` });
+  const options = day1At(host);
   const node = new TierNode(name);
   node.applyMachineConfigs([machineConfig(options)]);
   return [node, options];
@@ -371,7 +333,7 @@ function lingeringSystemctlNode(name: string, waitScript?: string): TierNode {
   const node = new TierNode(name);
   const pool: unknown[] = [machineConfig(ice)];
   if (waitScript !== undefined) {
-    pool.push(fileMachineConfig('99-worker-zz-wait-script', WAIT_SCRIPT_PATH, waitScript));
+    pool.push(scriptMachineConfig('99-worker-zz-wait-script', WAIT_SCRIPT_PATH, waitScript));
   }
   node.applyMachineConfigs(pool);
   node.write('/usr/local/bin/systemctl', readFileSync(join(__dirname, 'fixtures', 'lingering-systemctl'), 'utf8'), 0o755);
@@ -485,16 +447,11 @@ scenario('a pool with a MachineConfig rewritten by the KMM operator, the operato
   expectCleanBoots(node);
 });
 
-/** A module of the first test node, its images at `host` (a registry of a scenario's own). */
-function iceAt(host: string, overrides: Partial<ProduceMachineConfigOptions> = {}): ResolvedMachineConfigOptions {
-  return day1({ kernelModuleImage: `${host}/example/ice-driver`, workerImage: `${host}/kmm/worker:latest`, ...overrides });
-}
-
 scenario('pull secret in kubelet format against a registry with htpasswd basic auth: pulled with it, refused without it', () => {
   const credentials = { username: 'day1', password: 'pull-secret-only' };
   const locked = startRegistry({ credentials });
   try {
-    const options = iceAt(locked.host);
+    const options = day1At(locked.host);
     builder!.pushWorker(locked, options.workerImage);
     builder!.pushModule(locked, options.kernelModuleImage, TAG, { moduleName: 'ice', kernelRelease: NODE_KERNEL });
     const withSecret = new TierNode('auth-with-pull-secret');
@@ -620,7 +577,7 @@ scenario('mutation: a replace script whose podman cp source lost its "/." copies
   // when both images are in local storage, and podman's default policy then pulls nothing.)
   const broken = replaceScriptEdited((script) => script.replace('"${copy_container}:${dir}/."', '"${copy_container}:${dir}"'));
   const node = new TierNode('mutation-podman-cp-source');
-  node.applyMachineConfigs([machineConfig(ice), fileMachineConfig('99-worker-zz-replace-script', REPLACE_SCRIPT_PATH, broken)]);
+  node.applyMachineConfigs([machineConfig(ice), scriptMachineConfig('99-worker-zz-replace-script', REPLACE_SCRIPT_PATH, broken)]);
   node.storeModule(ice);
 
   node.bootUntilPoweroff(1);

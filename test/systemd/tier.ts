@@ -10,6 +10,7 @@ import { BUSYBOX } from './images';
 import { applyPool, systemctlRoot } from './pool';
 import { Credentials, Endpoint, loopbackEndpoints, REGISTRY_BINARY } from './registry';
 import { mergeMachineConfigs, MergedMachineConfigs, MergeMachineConfigsOptions, ResolvedMachineConfigOptions } from '../../src/machine-config';
+import { kernelReleaseTag } from '../../src/validation';
 import { commandExists, testWithOracle } from '../util/oracles';
 
 /*
@@ -81,17 +82,12 @@ export const TIER_AVAILABLE = missing === undefined;
 /** `test` when a node can boot here; skipped loudly locally, failing in CI, otherwise. */
 export const scenario = testWithOracle(missing ?? 'the real-systemd tier', missing === undefined);
 
-/** KMM's ${KERNEL_FULL_VERSION}: one trailing `+` dropped, anything outside [A-Za-z0-9._-] as `_`. */
-export function kernelTag(kernelRelease: string): string {
-  return kernelRelease.replace(/\+$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
 /** The node's kernel: nspawn shares the host's, and `uname -r` stays real. */
 export const NODE_KERNEL = release();
 
 /** The module image reference the node pulls for `options`. */
 export function moduleImage(options: ResolvedMachineConfigOptions): string {
-  return `${options.kernelModuleImage}:${kernelTag(NODE_KERNEL)}`;
+  return `${options.kernelModuleImage}:${kernelReleaseTag(NODE_KERNEL)}`;
 }
 
 export type Tree = Record<string, string>;

@@ -3,16 +3,13 @@ import { chmodSync, cpSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { expectLoadedBeforeNetwork } from './assert';
 import { ImageBuilder, ImageFiles } from './images';
+import { day1At, ICE, scriptMachineConfig, SFC, withUnitEdited } from './machine-configs';
 import { systemctlRoot } from './pool';
 import { freePort, Registry, startRegistry } from './registry';
-import { BootJournal, EXIT_REBOOT, kernelTag, NODE_KERNEL, scenario, TIER_AVAILABLE, TierNode } from './tier';
-import { PREPULL_TIMEOUT_SECONDS, PULL_SCRIPT_PATH, pullUnitName, SCRIPT_MODE } from '../../src/boot';
-import { ignitionConfig, rootOwnedFile } from '../../src/ignition';
-import {
-  MACHINE_CONFIG_API_VERSION, MACHINE_CONFIG_KIND, machineConfigFromResolved, MachineConfigManifest, resolveMachineConfigOptions,
-  ResolvedMachineConfigOptions, ROLE_LABEL,
-} from '../../src/machine-config';
-import { ProduceMachineConfigOptions } from '../../src/validation';
+import { BootJournal, EXIT_REBOOT, NODE_KERNEL, scenario, TIER_AVAILABLE, TierNode } from './tier';
+import { bootScripts, PREPULL_TIMEOUT_SECONDS, PULL_SCRIPT_PATH, pullUnitName } from '../../src/boot';
+import { machineConfigFromResolved, MachineConfigManifest, ResolvedMachineConfigOptions } from '../../src/machine-config';
+import { kernelReleaseTag, ProduceMachineConfigOptions } from '../../src/validation';
 import { withShellcheck } from '../util/oracles';
 
 /*
@@ -32,8 +29,6 @@ const OLD_KERNEL = '5.14.0-70.13.1.el9_0.x86_64';
 /** A kernel the node ran before OLD_KERNEL: its image is what the node no longer needs. */
 const ANCIENT_KERNEL = '5.14.0-1.7.1.el9.x86_64';
 const NEW_KERNEL = NODE_KERNEL;
-const ICE = '99-worker-kmm-day1-ice';
-const SFC = '99-worker-kmm-day1-sfc';
 
 const registry: Registry | undefined = TIER_AVAILABLE ? startRegistry() : undefined;
 const HOST = registry?.host ?? '127.0.0.1:1';
@@ -51,17 +46,7 @@ afterAll(() => {
   builder?.cleanup();
 });
 
-function day1(overrides: Partial<ProduceMachineConfigOptions> = {}): ResolvedMachineConfigOptions {
-  return resolveMachineConfigOptions({
-    machineConfigName: ICE,
-    machineConfigPoolRef: 'worker',
-    kernelModuleImage: `${HOST}/example/ice-driver`,
-    kernelModuleName: 'ice',
-    inTreeModulesToRemove: ['ice'],
-    workerImage: `${HOST}/kmm/worker:latest`,
-    ...overrides,
-  });
-}
+const day1 = (overrides: Partial<ProduceMachineConfigOptions> = {}) => day1At(HOST, overrides);
 
 const ice = day1();
 const icePeered = day1({ peerMachineConfigNames: [SFC] });
@@ -69,7 +54,7 @@ const sfcPeered = day1({
   machineConfigName: SFC, kernelModuleImage: `${HOST}/example/sfc-driver`, kernelModuleName: 'sfc', inTreeModulesToRemove: ['sfc'], peerMachineConfigNames: [ICE],
 });
 
-const imageFor = (options: ResolvedMachineConfigOptions, kernel: string) => `${options.kernelModuleImage}:${kernelTag(kernel)}`;
+const imageFor = (options: ResolvedMachineConfigOptions, kernel: string) => `${options.kernelModuleImage}:${kernelReleaseTag(kernel)}`;
 
 /**
  * The module image for `kernel`. The worker looks for the module under the kernel it sees; in
@@ -214,7 +199,7 @@ scenario('upgrade of a pool of two modules, their images for the new kernel in t
   // Old images: ANCIENT_KERNEL's went on the first boot (no deployment boots it); the running
   // kernel's and the rollback's (OLD_KERNEL) stay.
   expect(pullLines(before, pullUnitName(ICE))).toContain(
-    `removed ${imageFor(icePeered, ANCIENT_KERNEL)}: no deployment of this node boots kernel tag ${kernelTag(ANCIENT_KERNEL)}`);
+    `removed ${imageFor(icePeered, ANCIENT_KERNEL)}: no deployment of this node boots kernel tag ${kernelReleaseTag(ANCIENT_KERNEL)}`);
   expect(pullLines(node.bootJournal(2), pullUnitName(ICE)).filter((line) => line.startsWith('removed '))).toEqual([]);
   expect([ANCIENT_KERNEL, OLD_KERNEL, NEW_KERNEL].map((kernel) => node.hasImage(imageFor(icePeered, kernel)))).toEqual([false, true, true]);
 });
@@ -275,9 +260,9 @@ scenario('a registry that hangs at the shutdown: the pull unit\'s stop ends with
 scenario('mutations: without the pull unit\'s ExecStop, or with the staged kernel read wrong, the upgrade needs a Day 1 reboot and the tier says so', () => {
   const withoutStop = upgradeNode('mutant-no-prepull', {
     modules: [ice],
-    edit: (mc) => editUnit(mc, pullUnitName(ICE), (contents) => contents.replace(/^ExecStop=.*\n/m, '')),
+    edit: (mc) => withUnitEdited(mc, pullUnitName(ICE), (contents) => contents.replace(/^ExecStop=.*\n/m, '')),
   });
-  const script = readFileSync(join(__dirname, '..', '..', 'src', 'boot', 'pull-kernel-module-image.sh'), 'utf8');
+  const script = bootScripts().find((file) => file.path === PULL_SCRIPT_PATH)!.contents;
   const wrongKernel = script.replace('next_kernel="${kernel}"', 'next_kernel="${kernel_release}"');
   expect(wrongKernel).not.toBe(script);
   const misread = upgradeNode('mutant-staged-kernel', { modules: [ice], extra: [scriptMachineConfig('99-worker-zz-mutant', PULL_SCRIPT_PATH, wrongKernel)] });
@@ -289,28 +274,6 @@ scenario('mutations: without the pull unit\'s ExecStop, or with the staged kerne
     expect(day1Reboots(node.bootJournal(2))).toHaveLength(1);
   }
 });
-
-/** A copy of `mc` whose unit `name` has `edit` applied; fails when the edit changes nothing. */
-function editUnit(mc: MachineConfigManifest, name: string, edit: (contents: string) => string): MachineConfigManifest {
-  const copy = JSON.parse(JSON.stringify(mc)) as MachineConfigManifest;
-  const unit = copy.spec.config.systemd.units.find((u) => u.name === name);
-  const edited = edit(unit?.contents ?? '');
-  if (unit === undefined || edited === unit.contents) {
-    throw new Error(`the edit of ${name} changed nothing`);
-  }
-  (unit as { contents?: string }).contents = edited;
-  return copy;
-}
-
-/** A MachineConfig of the worker role that writes one script; its name sorts after ours, so it wins. */
-function scriptMachineConfig(name: string, path: string, contents: string): MachineConfigManifest {
-  return {
-    apiVersion: MACHINE_CONFIG_API_VERSION,
-    kind: MACHINE_CONFIG_KIND,
-    metadata: { name, labels: { [ROLE_LABEL]: 'worker' } },
-    spec: { config: ignitionConfig([rootOwnedFile(path, contents, SCRIPT_MODE)], []) },
-  };
-}
 
 withShellcheck()('the upgrade stand-ins pass shellcheck', () => {
   const scripts = listFiles(UPGRADE_TREE).filter((file) => readFileSync(join(UPGRADE_TREE, file), 'utf8').startsWith('#!'))

@@ -1,5 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { dataUrl } from '../../src/ignition';
 import { BootModuleConfigSpec } from '../../src/imports/bootmoduleconfig-kmm.sigs.x-k8s.io';
 
 /*
@@ -73,7 +74,7 @@ export function kmmOperatorMachineConfig(spec: BootModuleConfigSpec): any {
             path: script.path,
             mode: script.mode,
             overwrite: true,
-            contents: { source: `data:text/plain;charset=utf-8;base64,${Buffer.from(fixture(script.file), 'utf8').toString('base64')}` },
+            contents: { source: dataUrl(fixture(script.file)) },
           })),
         },
         systemd: {

@@ -1,0 +1,2 @@
+script_interface=3
+root="${KMM_DAY1_ROOT:-}"
