@@ -11,9 +11,10 @@ export {
 export type { BootScriptFile, MachineConfigManifest } from './generator';
 export { machineConfigWithDefaults, moduleWithDefaults, resolveMachineConfigOptions } from './options';
 export type { ResolvedMachineConfigOptions } from './options';
-export { isDay1MachineConfig, MachineConfigConflictKind, MachineConfigMerge, mergeMachineConfigs } from './pool-merge';
+export { isDay1MachineConfig, MachineConfigConflictKind } from './day1-conflicts';
+export type { MachineConfigConflict } from './day1-conflicts';
+export { MachineConfigMerge, mergeMachineConfigs } from './pool-merge';
 export type {
-  MachineConfigConflict,
   MergedDropin,
   MergedFile,
   MergedMachineConfigs,

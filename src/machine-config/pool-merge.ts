@@ -1,30 +1,17 @@
-import { bootScriptFiles } from './generator';
-import { ROLE_LABEL, sortInMergeOrder, WORKER_ROLE } from './topology';
-import { CRIO_WIPE_UNIT, PULL_UNIT_SUFFIX, REPLACE_UNIT_SUFFIX, SCRIPT_PATHS } from '../boot';
-import { decodeDataUrl } from '../ignition';
-import { checkLabelValue, checkNonEmptyString, Day1ValidationError, optionalOfType, requireObject } from '../validation';
+import { findConflicts, MachineConfigConflict, Sources } from './day1-conflicts';
+import { parse, ParsedFile, ParsedUnit } from './parse';
+import { sortInMergeOrder, WORKER_ROLE } from './topology';
+import { checkLabelValue, Day1ValidationError, requireObject } from '../validation';
 
 /*
  * The pool as the Machine Config Operator renders it. A node runs one copy of each file path
  * and one unit of each name, whichever MachineConfig wrote them last in the MCO's merge order,
  * so whether every Day 1 module of a pool still loads depends on the whole pool, not on each
  * MachineConfig alone. This is the model the constructs check at synthesis and the tests
- * build the pools they boot from.
+ * build the pools they boot from. The order comes from topology.ts, the reading of each
+ * MachineConfig from parse.ts, and what counts as a conflict from day1-conflicts.ts.
  */
 
-/** What a foreign MachineConfig does that breaks the Day 1 MachineConfigs of its pool. */
-export enum MachineConfigConflictKind {
-  /**
-   * It writes one of the three Day 1 script paths (`/usr/local/bin/replace-kernel-module.sh`,
-   * `pull-kernel-module-image.sh`, `wait-for-dispatcher.sh`) with other contents than the
-   * scripts of this release.
-   */
-  SCRIPT_CONTENTS = 'SCRIPT_CONTENTS',
-  /** It enables or unmasks `crio-wipe.service`, which would delete the pulled images at boot. */
-  CRIO_WIPE_ENABLED = 'CRIO_WIPE_ENABLED',
-  /** It defines a unit named `<day 1 MachineConfig>-replace-kernel-module.service` or `-pull-kernel-module-image.service`. */
-  UNIT_NAME = 'UNIT_NAME',
-}
 
 /** Options of `mergeMachineConfigs`. */
 export interface MergeMachineConfigsOptions {
@@ -122,23 +109,6 @@ export interface MergedUnit {
   readonly machineConfigNames: string[];
 }
 
-/** A foreign MachineConfig that breaks one Day 1 MachineConfig of the pool. */
-export interface MachineConfigConflict {
-  /** What the foreign MachineConfig does. */
-  readonly kind: MachineConfigConflictKind;
-
-  /** The Day 1 MachineConfig (one whose replace unit sets `MACHINE_CONFIG_NAME`) that it breaks. */
-  readonly machineConfigName: string;
-
-  /** The foreign MachineConfig. */
-  readonly foreignMachineConfigName: string;
-
-  /** The file path or unit name concerned. */
-  readonly subject: string;
-
-  /** One sentence naming both MachineConfigs, the subject and the consequence on the node. */
-  readonly message: string;
-}
 
 /** A pool's MachineConfigs merged as the MCO merges them. */
 export interface MergedMachineConfigs {
@@ -153,131 +123,6 @@ export interface MergedMachineConfigs {
 
   /** Every conflict between a foreign MachineConfig and a Day 1 MachineConfig of the list. */
   readonly conflicts: MachineConfigConflict[];
-}
-
-/** The parts of a MachineConfig the merge reads, checked. */
-interface Parsed {
-  readonly name: string;
-  readonly role?: string;
-  readonly files: ParsedFile[];
-  readonly units: ParsedUnit[];
-}
-
-interface ParsedFile {
-  readonly path: string;
-  readonly source?: string;
-  readonly compression?: string;
-  readonly mode?: number;
-  readonly overwrite?: boolean;
-}
-
-interface ParsedUnit {
-  readonly name: string;
-  readonly enabled?: boolean;
-  readonly mask?: boolean;
-  readonly contents?: string;
-  readonly dropins: ReadonlyArray<{ readonly name: string; readonly contents?: string }>;
-}
-
-/**
- * An `Environment=` line that assigns MACHINE_CONFIG_NAME: every release of our replace unit
- * has one, the KMM operator's and day1-utility's units never do.
- */
-const SETS_MACHINE_CONFIG_NAME = /^[ \t]*Environment[ \t]*=(?:.*[\s"'])?MACHINE_CONFIG_NAME=/m;
-const SCRIPT_PATH_SET: ReadonlySet<string> = new Set(SCRIPT_PATHS);
-
-function isObject(value: unknown): value is Record<string, any> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function list(field: string, value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new Day1ValidationError(field, value, 'must be a list');
-  return value;
-}
-
-function parse(machineConfig: unknown, i: number): Parsed {
-  const at = `machineConfigs[${i}]`;
-  if (!isObject(machineConfig)) throw new Day1ValidationError(at, machineConfig, 'must be a MachineConfig object');
-  const metadata = isObject(machineConfig.metadata) ? machineConfig.metadata : {};
-  const name = checkNonEmptyString(`${at}.metadata.name`, metadata.name);
-  const role = isObject(metadata.labels) && typeof metadata.labels[ROLE_LABEL] === 'string' ? metadata.labels[ROLE_LABEL] as string : undefined;
-  const config = isObject(machineConfig.spec) && isObject(machineConfig.spec.config) ? machineConfig.spec.config : {};
-  const storage = isObject(config.storage) ? config.storage : {};
-  const systemd = isObject(config.systemd) ? config.systemd : {};
-  const files = list(`${at}.spec.config.storage.files`, storage.files).map((file, j): ParsedFile => {
-    const f = `${at}.spec.config.storage.files[${j}]`;
-    if (!isObject(file)) throw new Day1ValidationError(f, file, 'must be an Ignition file object');
-    const contents = isObject(file.contents) ? file.contents : {};
-    return {
-      path: checkNonEmptyString(`${f}.path`, file.path),
-      source: optionalOfType<string>(`${f}.contents.source`, contents.source, 'string'),
-      compression: optionalOfType<string>(`${f}.contents.compression`, contents.compression, 'string'),
-      mode: optionalOfType<number>(`${f}.mode`, file.mode, 'number'),
-      overwrite: optionalOfType<boolean>(`${f}.overwrite`, file.overwrite, 'boolean'),
-    };
-  });
-  const units = list(`${at}.spec.config.systemd.units`, systemd.units).map((unit, j): ParsedUnit => {
-    const u = `${at}.spec.config.systemd.units[${j}]`;
-    if (!isObject(unit)) throw new Day1ValidationError(u, unit, 'must be an Ignition unit object');
-    return {
-      name: checkNonEmptyString(`${u}.name`, unit.name),
-      enabled: optionalOfType<boolean>(`${u}.enabled`, unit.enabled, 'boolean'),
-      mask: optionalOfType<boolean>(`${u}.mask`, unit.mask, 'boolean'),
-      contents: optionalOfType<string>(`${u}.contents`, unit.contents, 'string'),
-      dropins: list(`${u}.dropins`, unit.dropins).map((dropin, k) => {
-        const d = `${u}.dropins[${k}]`;
-        if (!isObject(dropin)) throw new Day1ValidationError(d, dropin, 'must be an Ignition drop-in object');
-        return { name: checkNonEmptyString(`${d}.name`, dropin.name), contents: optionalOfType<string>(`${d}.contents`, dropin.contents, 'string') };
-      }),
-    };
-  });
-  return { name, role, files, units };
-}
-
-interface KnownScripts {
-  readonly byPath: ReadonlyMap<string, string>;
-  readonly bySource: ReadonlyMap<string, { readonly path: string; readonly contents: string }>;
-}
-let knownScripts: KnownScripts | undefined;
-function thisRelease(): KnownScripts {
-  if (knownScripts === undefined) {
-    const files = bootScriptFiles();
-    knownScripts = {
-      byPath: new Map(files.map((file) => [file.path, file.contents])),
-      bySource: new Map(files.map((file) => [file.source, { path: file.path, contents: file.contents }])),
-    };
-  }
-  return knownScripts;
-}
-
-/**
- * Decodes each distinct source at most once per merge, and only when needed. This release's
- * scripts are recognised by their data URL, which every Day 1 MachineConfig of this release
- * carries byte for byte, so in a pool of a thousand of them each check is a map lookup.
- */
-class Sources {
-  private readonly known = thisRelease();
-  private readonly decoded = new Map<string, string | undefined>();
-
-  public text(source: string, compression: string | undefined): string | undefined {
-    const plain = compression === undefined || compression === '';
-    if (plain) {
-      const known = this.known.bySource.get(source);
-      if (known !== undefined) return known.contents;
-    }
-    const key = plain ? source : `${compression}\0${source}`;
-    if (!this.decoded.has(key)) this.decoded.set(key, decodeDataUrl(source, compression));
-    return this.decoded.get(key);
-  }
-
-  /** Whether `source` holds exactly this release's script for `path`, however it is encoded. */
-  public isThisRelease(path: string, source: string, compression: string | undefined): boolean {
-    const plain = compression === undefined || compression === '';
-    if (plain && this.known.bySource.get(source)?.path === path) return true;
-    const text = this.text(source, compression);
-    return text !== undefined && text === this.known.byPath.get(path);
-  }
 }
 
 interface FileState {
@@ -350,7 +195,7 @@ export function mergeMachineConfigs(machineConfigs: any[], options: MergeMachine
     order: ordered.map((mc) => mc.name),
     files: [...files.values()].map((state) => mergedFile(state, sources)),
     units: [...units.values()].map(mergedUnit),
-    conflicts: findConflicts(ordered, sources, files),
+    conflicts: findConflicts(ordered, sources, (path) => files.get(path)?.winner),
   };
 }
 
@@ -415,75 +260,6 @@ function mergedUnit(state: UnitState): MergedUnit {
   };
 }
 
-function isDay1(mc: Parsed): boolean {
-  const replaceUnit = `${mc.name}${REPLACE_UNIT_SUFFIX}`;
-  return mc.units.some((unit) => unit.name === replaceUnit && unit.contents !== undefined && SETS_MACHINE_CONFIG_NAME.test(unit.contents));
-}
-
-interface Breach {
-  readonly kind: MachineConfigConflictKind;
-  readonly subject: string;
-  /** Completes "MachineConfig "<foreign>" ..." given the Day 1 MachineConfig it breaks. */
-  readonly describe: (ours: string) => string;
-}
-
-function findConflicts(ordered: readonly Parsed[], sources: Sources, files: ReadonlyMap<string, FileState>): MachineConfigConflict[] {
-  const ours = ordered.filter(isDay1);
-  if (ours.length === 0) return [];
-  const conflicts: MachineConfigConflict[] = [];
-  for (const foreign of ordered) {
-    if (ours.includes(foreign)) continue;
-    const breaches: Breach[] = [];
-    const seen = new Set<string>();
-    for (const file of foreign.files) {
-      if (!SCRIPT_PATH_SET.has(file.path) || file.source === undefined || seen.has(file.path)) continue;
-      if (sources.isThisRelease(file.path, file.source, file.compression)) continue;
-      seen.add(file.path);
-      const winner = files.get(file.path)?.winner;
-      breaches.push({
-        kind: MachineConfigConflictKind.SCRIPT_CONTENTS,
-        subject: file.path,
-        describe: (day1) => `writes ${file.path} with other contents than the Day 1 scripts of MachineConfig "${day1}": a node runs one copy `
-          + `of it, the one of the MachineConfig that comes last in the merge (here "${winner}"), and the units of both call it`,
-      });
-    }
-    for (const unit of foreign.units) {
-      if (unit.name !== CRIO_WIPE_UNIT || !(unit.enabled === true || unit.mask === false) || seen.has(unit.name)) continue;
-      seen.add(unit.name);
-      const what = unit.enabled === true ? (unit.mask === false ? 'enables and unmasks' : 'enables') : 'unmasks';
-      breaches.push({
-        kind: MachineConfigConflictKind.CRIO_WIPE_ENABLED,
-        subject: unit.name,
-        describe: (day1) => `${what} ${CRIO_WIPE_UNIT}, which MachineConfig "${day1}" disables and masks: it wipes container storage `
-          + 'at boot, deleting the images the pull unit fetched, so the module never loads and every boot pulls and reboots again',
-      });
-    }
-    for (const day1 of ours) {
-      for (const breach of breaches) {
-        conflicts.push({
-          kind: breach.kind,
-          machineConfigName: day1.name,
-          foreignMachineConfigName: foreign.name,
-          subject: breach.subject,
-          message: `MachineConfig "${foreign.name}" ${breach.describe(day1.name)}`,
-        });
-      }
-      for (const unitName of [`${day1.name}${REPLACE_UNIT_SUFFIX}`, `${day1.name}${PULL_UNIT_SUFFIX}`]) {
-        if (!foreign.units.some((unit) => unit.name === unitName)) continue;
-        conflicts.push({
-          kind: MachineConfigConflictKind.UNIT_NAME,
-          machineConfigName: day1.name,
-          foreignMachineConfigName: foreign.name,
-          subject: unitName,
-          message: `MachineConfig "${foreign.name}" defines unit ${unitName}, a boot unit of Day 1 MachineConfig "${day1.name}": `
-            + 'units are merged by name, so the node runs one unit made of the fields of both',
-        });
-      }
-    }
-  }
-  return conflicts;
-}
-
 /**
  * A pool's MachineConfigs merged as the Machine Config Operator merges them, for every jsii
  * language (`mergeMachineConfigs` is the same code for TypeScript and JavaScript).
@@ -504,17 +280,4 @@ export class MachineConfigMerge {
   }
 
   private constructor() {}
-}
-
-/**
- * Whether `machineConfig` is a Day 1 MachineConfig of this library (any release): the rule
- * `mergeMachineConfigs` uses for "ours". Not for the package root: the constructs use it to
- * find Day 1 MachineConfigs a user added as plain objects.
- */
-export function isDay1MachineConfig(machineConfig: unknown): boolean {
-  try {
-    return isDay1(parse(machineConfig, 0));
-  } catch {
-    return false;
-  }
 }

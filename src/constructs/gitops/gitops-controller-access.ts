@@ -1,6 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { argoCdMayDelete, ControllerAccessProps, DeliveredObject, deliveredObjects, deliveryStages, fluxMayDelete } from './delivery';
+import { goStringOrder } from '../../machine-config';
 import { checkDns1123Label, checkDns1123Subdomain, collectorFor, optional, optionalBoolean } from '../../validation';
 import { claimObjectName, registerBootstrap } from '../app/claims';
 import { deferProblems, placeholderName } from '../app/deferred';
@@ -203,7 +204,7 @@ function policyRules(objects: DeliveredObject[], mayDelete: (object: DeliveredOb
   }
   const rules = new Map<string, { apiGroups: string[]; resources: string[]; verbs: string[] }>();
   const sorted = [...resources.values()]
-    .sort((a, b) => compare(a.group, b.group) || Number(a.delete) - Number(b.delete) || compare(a.resource, b.resource));
+    .sort((a, b) => goStringOrder(a.group, b.group) || Number(a.delete) - Number(b.delete) || goStringOrder(a.resource, b.resource));
   for (const { group, resource, delete: del } of sorted) {
     const key = `${group}\0${del}`;
     const rule = rules.get(key) ?? { apiGroups: [group], resources: [], verbs: del ? [...APPLY_VERBS, DELETE_VERB] : [...APPLY_VERBS] };
@@ -211,10 +212,6 @@ function policyRules(objects: DeliveredObject[], mayDelete: (object: DeliveredOb
     rules.set(key, rule);
   }
   return [...rules.values()];
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The fields of GitOpsControllerAccessProps in the order of the interface. */
