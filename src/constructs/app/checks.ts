@@ -69,7 +69,10 @@ function checkDuplicateModules(registry: AppRegistry, report: Report): void {
         : `on the nodes of MachineConfigPool "${pool}", which applies the MachineConfigs of roles ${roles.map((r) => `"${r}"`).join(' and ')}`;
       report(group[0].owner, `kernel module ${names} is loaded ${times(group.length)} ${why}, by `
         + `${group.map((c) => `${c.owner.node.path} (role "${c.role}")`).join(', ')}: `
-        + 'their boot units would race to replace the same module ("-" and "_" are the same character to modprobe). Keep one.');
+        + 'their boot units would race to replace the same module ("-" and "_" are the same character to modprobe). '
+        + (sameRole ? 'Keep one.' : `Keep one: the nodes of "${pool}" receive the MachineConfigs of every role it applies, so one module on `
+          + `role "${roles[roles.length - 1]}" or on "${roles[0]}" alone is enough; if pool "${pool}" does not apply them all, `
+          + 'say which roles it applies (KmmMachineConfigPool.fromPoolName\'s machineConfigRoles option).'));
     }
   }
 }

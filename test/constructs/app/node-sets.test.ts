@@ -33,6 +33,9 @@ test('one module on worker and on a custom pool is loaded twice on the custom po
   const expected = '[test/ice-worker] kernel module "ice" is loaded twice on the nodes of MachineConfigPool "infra", which applies the '
     + 'MachineConfigs of roles "worker" and "infra", by test/ice-worker (role "worker"), test/ice-infra (role "infra")';
   expect(declared).toContain(expected);
+  expect(declared).toContain('Keep one: the nodes of "infra" receive the MachineConfigs of every role it applies, so one module on role "infra" '
+    + 'or on "worker" alone is enough; if pool "infra" does not apply them all, say which roles it applies '
+    + '(KmmMachineConfigPool.fromPoolName\'s machineConfigRoles option).');
   expect(imported).toBe(declared);
 });
 
