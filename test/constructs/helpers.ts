@@ -149,3 +149,13 @@ export const HANDED_OVER_MACHINE_CONFIG_ANNOTATIONS = { ...MACHINE_CONFIG_ANNOTA
 /** On every KMM Module: Flux must not substitute KMM's `${KERNEL_FULL_VERSION}`. */
 export const NO_FLUX_SUBSTITUTION = { 'kustomize.toolkit.fluxcd.io/substitute': 'disabled' };
 export const MODULE_ANNOTATIONS = { ...NO_FLUX_SUBSTITUTION, ...syncWave('5'), ...PRUNE_PROTECTION };
+
+/** The message `app.synthYaml()` fails with, or '' when it synthesizes. */
+export function synthesisError(app: App): string {
+  try {
+    app.synthYaml();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+}

@@ -1,11 +1,12 @@
 import { spawnSync } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { load, loadAll } from 'js-yaml';
 import { buildApp, CONSTRUCTION_ORDER, DIST_PATH, ExampleStep, POOL_NAME, REPO_URL, synth } from '../../examples/ice-nic-driver/main';
 import { hasCrd } from '../constructs/helpers';
 import { crdViolations } from '../util/crd';
+import { readTree } from '../util/files';
 import { withKubectl } from '../util/oracles';
 import { directives, parseUnitFile } from '../util/systemd';
 
@@ -31,20 +32,6 @@ interface Synthesized {
   files: Map<string, string>;
   /** every object, with the file it is in */
   objects: Array<{ file: string; object: K8sObject }>;
-}
-
-function readTree(dir: string, prefix = ''): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const entry of readdirSync(dir).sort()) {
-    const path = join(dir, entry);
-    const name = prefix === '' ? entry : `${prefix}/${entry}`;
-    if (statSync(path).isDirectory()) {
-      for (const [file, text] of readTree(path, name)) files.set(file, text);
-    } else {
-      files.set(name, readFileSync(path, 'utf8'));
-    }
-  }
-  return files;
 }
 
 function readOutput(dir: string): Synthesized {

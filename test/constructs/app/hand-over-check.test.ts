@@ -1,5 +1,6 @@
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import { Day1KernelModule, IMachineConfigPool, KmmMachineConfigPool } from '../../../src';
+import { synthesisError } from '../helpers';
 import { IMAGE } from '../scenarios';
 
 /*
@@ -21,14 +22,6 @@ function pool(chart: Chart, kind: PoolKind, name: string): IMachineConfigPool {
   return kind === 'declared' ? new KmmMachineConfigPool(chart, `pool-${name}`, { name }) : KmmMachineConfigPool.fromPoolName(chart, `pool-${name}`, name);
 }
 
-function synthError(a: App): string {
-  try {
-    a.synthYaml();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return '';
-}
 
 /** `aa` and `zz` on one pool; `handedOver` says which one is handed over to KMM. */
 function twoModules(kind: PoolKind, handedOver: 'aa' | 'zz', parameters: { aa?: string[]; zz?: string[] } = {}): App {
@@ -45,7 +38,7 @@ function twoModules(kind: PoolKind, handedOver: 'aa' | 'zz', parameters: { aa?: 
 
 describe.each(['declared', 'imported'] as PoolKind[])('the pool after the hand-over (%s pool)', (kind) => {
   test('a Day-1-only module with parameters, merged before the handed-over one, is refused, naming both and the fix', () => {
-    const message = synthError(twoModules(kind, 'zz', { aa: ['x=1'] }));
+    const message = synthesisError(twoModules(kind, 'zz', { aa: ['x=1'] }));
     expect(message).toContain('[test/aa] once the KMM operator has rewritten MachineConfig "99-sfc-kmm-day1-zz" (handed over by test/zz/BootModuleConfig)');
     expect(message).toContain('the nodes of MachineConfigPool "sfc" run the operator\'s boot scripts for every Day 1 module');
     expect(message).toContain('merge order (99-sfc-kmm-day1-aa, 99-sfc-kmm-day1-zz)');
@@ -56,7 +49,7 @@ describe.each(['declared', 'imported'] as PoolKind[])('the pool after the hand-o
   });
 
   test('the other merge order: the Day-1-only module comes last, its scripts serve every unit, nothing is refused', () => {
-    expect(synthError(twoModules(kind, 'aa', { zz: ['x=1'] }))).toBe('');
+    expect(synthesisError(twoModules(kind, 'aa', { zz: ['x=1'] }))).toBe('');
   });
 
   test('the fix the message gives is accepted: a machineConfigName that sorts after the handed-over one', () => {
@@ -64,11 +57,11 @@ describe.each(['declared', 'imported'] as PoolKind[])('the pool after the hand-o
     const sfc = pool(chart, kind, 'sfc');
     new Day1KernelModule(chart, 'aa', { pool: sfc, kernelModuleImage: IMAGE, kernelModuleName: 'aa', moduleParameters: ['x=1'], machineConfigName: '99-sfc-kmm-day1-zz-aa' });
     new Day1KernelModule(chart, 'zz', { pool: sfc, kernelModuleImage: IMAGE, kernelModuleName: 'zz' }).handOverToKmm();
-    expect(synthError(a)).toBe('');
+    expect(synthesisError(a)).toBe('');
   });
 
   test('without parameters, in the same order, nothing is lost: accepted', () => {
-    expect(synthError(twoModules(kind, 'zz'))).toBe('');
+    expect(synthesisError(twoModules(kind, 'zz'))).toBe('');
   });
 
   test('a pool whose MachineConfigs select the 64k-pages kernel: the Day-1-only module would lose its image tag', () => {
@@ -80,7 +73,7 @@ describe.each(['declared', 'imported'] as PoolKind[])('the pool after the hand-o
       metadata: { name: '50-sfc-64k', labels: { 'machineconfiguration.openshift.io/role': 'sfc' } },
       spec: { kernelType: '64k-pages' },
     });
-    const message = synthError(a);
+    const message = synthesisError(a);
     expect(message).toContain('Day 1 module "aa" (test/aa, not handed over) would lose its module image on the 64k-pages kernel that '
       + 'MachineConfig "50-sfc-64k" (test/kernel) selects');
     expect(message).toContain('"+64k"');
@@ -91,7 +84,7 @@ describe.each(['declared', 'imported'] as PoolKind[])('the pool after the hand-o
     const sfc = pool(chart, kind, 'sfc');
     new Day1KernelModule(chart, 'mlx', { pool: KmmMachineConfigPool.fromPoolName(chart, 'worker', 'worker'), kernelModuleImage: IMAGE, kernelModuleName: 'mlx5_core' });
     new Day1KernelModule(chart, 'ice', { pool: sfc, kernelModuleImage: IMAGE, kernelModuleName: 'ice' }).handOverToKmm();
-    const message = synthError(a);
+    const message = synthesisError(a);
     expect(message).toContain('[test/mlx] once the KMM operator has rewritten MachineConfig "99-sfc-kmm-day1-ice" (handed over by test/ice/BootModuleConfig)');
     expect(message).toContain('would lose its order against "99-sfc-kmm-day1-ice": neither replace unit orders itself against the other '
       + '(a "worker" MachineConfig never lists peers of role "sfc")');
@@ -105,7 +98,7 @@ test('a handed-over worker module and a Day-1-only custom-pool module: the custo
   new Day1KernelModule(chart, 'mlx', { pool: KmmMachineConfigPool.fromPoolName(chart, 'worker', 'worker'), kernelModuleImage: IMAGE, kernelModuleName: 'mlx5_core' })
     .handOverToKmm();
   new Day1KernelModule(chart, 'ice', { pool: new KmmMachineConfigPool(chart, 'sfc', { name: 'sfc' }), kernelModuleImage: IMAGE, kernelModuleName: 'ice', moduleParameters: ['a=1'] });
-  expect(synthError(a)).toBe('');
+  expect(synthesisError(a)).toBe('');
 });
 
 test('a BootModuleConfig object the user added counts as a hand-over too', () => {
@@ -119,5 +112,5 @@ test('a BootModuleConfig object the user added counts as a hand-over too', () =>
     metadata: { name: 'zz', namespace: 'openshift-kmm' },
     spec: { machineConfigName: '99-sfc-kmm-day1-zz', machineConfigPoolName: 'sfc', kernelModuleImage: IMAGE, kernelModuleName: 'zz' },
   });
-  expect(synthError(a)).toContain('[test/aa] once the KMM operator has rewritten MachineConfig "99-sfc-kmm-day1-zz" (handed over by a BootModuleConfig of the app)');
+  expect(synthesisError(a)).toContain('[test/aa] once the KMM operator has rewritten MachineConfig "99-sfc-kmm-day1-zz" (handed over by a BootModuleConfig of the app)');
 });

@@ -1,5 +1,6 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { Day1KernelModule, KmmMachineConfigPool } from '../../../src';
+import { synthesisError } from '../helpers';
 import { IMAGE } from '../scenarios';
 
 /*
@@ -8,14 +9,6 @@ import { IMAGE } from '../scenarios';
  * option says when a pool of the cluster is not a custom pool built on `worker`.
  */
 
-function synthError(app: App): string {
-  try {
-    app.synthYaml();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return '';
-}
 
 function iceOnWorkerAndInfra(declareInfra: boolean, roles?: string[]): App {
   const chart = Testing.chart();
@@ -28,8 +21,8 @@ function iceOnWorkerAndInfra(declareInfra: boolean, roles?: string[]): App {
 }
 
 test('one module on worker and on a custom pool is loaded twice on the custom pool\'s nodes, declared or imported alike', () => {
-  const declared = synthError(iceOnWorkerAndInfra(true));
-  const imported = synthError(iceOnWorkerAndInfra(false));
+  const declared = synthesisError(iceOnWorkerAndInfra(true));
+  const imported = synthesisError(iceOnWorkerAndInfra(false));
   const expected = '[test/ice-worker] kernel module "ice" is loaded twice on the nodes of MachineConfigPool "infra", which applies the '
     + 'MachineConfigs of roles "worker" and "infra", by test/ice-worker (role "worker"), test/ice-infra (role "infra")';
   expect(declared).toContain(expected);
@@ -40,7 +33,7 @@ test('one module on worker and on a custom pool is loaded twice on the custom po
 });
 
 test('an imported pool that applies its own role only (machineConfigRoles) shares no nodes with worker: accepted', () => {
-  expect(synthError(iceOnWorkerAndInfra(false, ['infra']))).toBe('');
+  expect(synthesisError(iceOnWorkerAndInfra(false, ['infra']))).toBe('');
 });
 
 test('machineConfigRoles is checked: the pool\'s own role, DNS labels, no repeats, not empty', () => {
@@ -53,7 +46,7 @@ test('machineConfigRoles is checked: the pool\'s own role, DNS labels, no repeat
   for (const [roles, expected] of cases) {
     const chart = new Chart(new App(), 'c');
     KmmMachineConfigPool.fromPoolName(chart, 'i', 'infra', undefined, { machineConfigRoles: roles as string[] });
-    expect(synthError(chart.node.root as App)).toContain(`[c/i] ${expected}`);
+    expect(synthesisError(chart.node.root as App)).toContain(`[c/i] ${expected}`);
   }
 });
 
@@ -62,5 +55,5 @@ test('a worker module is refused next to the same module on a declared pool buil
   const gpu = new KmmMachineConfigPool(chart, 'gpu', { name: 'gpu', baseRole: 'infra' });
   new Day1KernelModule(chart, 'ice-worker', { pool: KmmMachineConfigPool.fromPoolName(chart, 'w', 'worker'), kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
   new Day1KernelModule(chart, 'ice-gpu', { pool: gpu, kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
-  expect(synthError(chart.node.root as App)).toBe('');
+  expect(synthesisError(chart.node.root as App)).toBe('');
 });

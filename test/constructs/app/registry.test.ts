@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import * as lib from '../../../src';
 import { registryOf } from '../../../src/constructs/app/claims';
 import { REGISTRY_ID } from '../../../src/constructs/app/registry';
+import { synthesisError } from '../helpers';
 import { IMAGE } from '../scenarios';
 
 /*
@@ -23,7 +24,7 @@ function secondCopy(): typeof lib {
   jest.isolateModules(() => {
     jest.doMock('cdk8s', () => cdk8s);
     jest.doMock('constructs', () => constructs);
-    copy = jest.requireActual('../../../src');
+    copy = jest.requireActual<typeof lib>('../../../src');
   });
   jest.dontMock('cdk8s');
   jest.dontMock('constructs');
@@ -31,14 +32,6 @@ function secondCopy(): typeof lib {
   return copy!;
 }
 
-function synthError(app: App): string {
-  try {
-    app.synthYaml();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return '';
-}
 
 test('one registry per app, under the root, created by the first construct that needs it', () => {
   const chart = Testing.chart();
@@ -60,7 +53,7 @@ test('two copies of the package in one app share the registry: a duplicate acros
   const otherPool = copy.KmmMachineConfigPool.fromPoolName(chart, 'same-pool', 'sfc');
   new lib.Day1KernelModule(chart, 'ice', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'ice' });
   new copy.Day1KernelModule(chart, 'ice-again', { pool: otherPool, kernelModuleImage: IMAGE, kernelModuleName: 'ice', machineConfigName: '98-ice' });
-  const message = synthError(chart.node.root as App);
+  const message = synthesisError(chart.node.root as App);
   expect(message).toContain('[test/ice] kernel module "ice" is loaded twice in MachineConfigPool "sfc", by test/ice (role "sfc"), test/ice-again (role "sfc")');
 });
 
@@ -74,7 +67,7 @@ test('two copies: the pool after a hand-over made by the other copy is checked, 
   expect(unit).toContain('Before=99-sfc-kmm-day1-zz-replace-kernel-module.service');
   new copy.Day1KernelModule(chart, 'bb', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'bb', moduleParameters: ['x=1'] });
   new lib.Day1KernelModule(chart, 'zzz', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'zzz' }).handOverToKmm();
-  expect(synthError(chart.node.root as App)).toContain('[test/bb] once the KMM operator has rewritten MachineConfig "99-sfc-kmm-day1-zzz"');
+  expect(synthesisError(chart.node.root as App)).toContain('[test/bb] once the KMM operator has rewritten MachineConfig "99-sfc-kmm-day1-zzz"');
 });
 
 test('the checks do not depend on the order cdk8s validates in: a registry made before every chart reports the same', () => {
@@ -86,7 +79,7 @@ test('the checks do not depend on the order cdk8s validates in: a registry made 
     const pool = new lib.KmmMachineConfigPool(chart, 'pool', { name: 'sfc' });
     new lib.Day1KernelModule(chart, 'a', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'a', machineConfigName: 'same' });
     new lib.Day1KernelModule(chart, 'b', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'b', machineConfigName: 'same' });
-    return synthError(app);
+    return synthesisError(app);
   };
   const later = build(false);
   expect(later).toContain('[c/a] MachineConfig "same" is defined twice, by c/a and c/b');
@@ -98,9 +91,9 @@ test('an object the app changed between two syntheses is read again: each synthe
   const pool = new lib.KmmMachineConfigPool(chart, 'pool', { name: 'sfc' });
   new lib.Day1KernelModule(chart, 'a', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'a' });
   const app = chart.node.root as App;
-  expect(synthError(app)).toBe('');
+  expect(synthesisError(app)).toBe('');
   new lib.Day1KernelModule(chart, 'b', { pool, kernelModuleImage: IMAGE, kernelModuleName: 'a', machineConfigName: 'other' });
-  expect(synthError(app)).toContain('kernel module "a" is loaded twice');
+  expect(synthesisError(app)).toContain('kernel module "a" is loaded twice');
 });
 
 test('a construct of that id that is not a registry of this release stops the app with a clear error', () => {

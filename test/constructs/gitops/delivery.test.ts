@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ApiObject, App, Chart, Testing, YamlOutputType } from 'cdk8s';
@@ -13,6 +13,7 @@ import {
 } from '../../../src';
 import { Day1ValidationError } from '../../../src/validation';
 import { crdViolations } from '../../util/crd';
+import { readTree } from '../../util/files';
 import { byKind, errorOf, Manifest, only, onWorker, synthManifests, synthYaml } from '../helpers';
 import { IMAGE } from '../scenarios';
 
@@ -338,21 +339,6 @@ describe('FluxDelivery: one Kustomization per stage folder, dependsOn in stage o
     }
   });
 });
-
-/** Every file under `dir`, by its path relative to `dir`, with its text. */
-function readTree(dir: string, prefix = ''): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const entry of readdirSync(dir).sort()) {
-    const path = join(dir, entry);
-    const name = prefix === '' ? entry : `${prefix}/${entry}`;
-    if (statSync(path).isDirectory()) {
-      for (const [file, text] of readTree(path, name)) files.set(file, text);
-    } else {
-      files.set(name, readFileSync(path, 'utf8'));
-    }
-  }
-  return files;
-}
 
 describe('FluxDelivery with stages: the same output whatever the order of construction', () => {
   interface Built {
