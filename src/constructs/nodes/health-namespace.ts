@@ -26,7 +26,11 @@ export function registerHealthCheck(owner: IConstruct, daemonSet: ApiObject, def
   const registry = registryOf(owner);
   registry.healthChecks.push({ owner, daemonSet, defaultNamespace: defaultNamespace !== undefined, syncWaves });
   if (defaultNamespace === undefined) return;
-  placeNamespace(registry, defaultNamespace, treeOrder);
+  const current = registry.healthNamespace;
+  // Only a chart before the current home, or the first sync wave, moves it: one comparison per health check.
+  if (current === undefined || treeOrder(Chart.of(daemonSet), chartOf(current)!) < 0 || (syncWaves && !hasSyncWave(current))) {
+    placeNamespace(registry, defaultNamespace, treeOrder);
+  }
   registry.addAnalysis(finalPlacement);
 }
 
