@@ -1,6 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { scanApp, AppScan } from './scan';
-import { MachineConfigManifest, NodeSet, rolesOfClusterPool, Topology } from '../../machine-config';
+import { goStringOrder, MachineConfigManifest, NodeSet, rolesOfClusterPool, Topology } from '../../machine-config';
 
 /*
  * What the constructs of one app tell each other: which objects they emit, which modules they
@@ -180,7 +180,7 @@ export class AppRegistry extends Construct implements AppClaims {
     let names = pass.peers.get(claim.role);
     if (names === undefined) {
       const all = [...this.day1.map((c) => ({ name: c.name, role: c.role })), ...pass.scan.machineConfigs.filter((mc) => mc.day1)];
-      names = [...new Set(all.filter((mc) => pass.topology.ordersAgainst(claim.role, mc.role)).map((mc) => mc.name))].sort();
+      names = [...new Set(all.filter((mc) => pass.topology.ordersAgainst(claim.role, mc.role)).map((mc) => mc.name))].sort(goStringOrder);
       pass.peers.set(claim.role, names);
     }
     return names.filter((name) => name !== claim.name);
