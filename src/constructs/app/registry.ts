@@ -69,21 +69,11 @@ export interface HealthCheckClaim {
   readonly syncWaves: boolean;
 }
 
-/** Everything the constructs registered, as the checks read it. */
-export interface AppClaims {
-  readonly unique: readonly UniqueClaim[];
-  readonly day1: readonly Day1Claim[];
-  readonly pools: readonly NodeSet[];
-  readonly handOvers: readonly HandOverClaim[];
-  readonly bootstrap: readonly BootstrapClaim[];
-  readonly healthChecks: readonly HealthCheckClaim[];
-}
-
 /** The checks, given the app; each problem keyed by the construct that reports it. */
 export type AppAnalysis = (registry: AppRegistry) => Map<IConstruct, string[]>;
 
 /** The one registry of an app: see the file comment. */
-export class AppRegistry extends Construct implements AppClaims {
+export class AppRegistry extends Construct {
   /**
    * The registry of `scope`'s app, created under its root the first time.
    *
